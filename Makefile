@@ -1,0 +1,40 @@
+# The two commands of the course: `make book` builds the HTML book, `make test` runs every test.
+# Both install what they need first: into the active virtual environment if there is one,
+# otherwise into .venv (created on first use).
+
+ifdef VIRTUAL_ENV
+ENV_DIR := $(VIRTUAL_ENV)
+else
+ENV_DIR := .venv
+endif
+PYTHON := $(ENV_DIR)/bin/python
+STAMP := $(ENV_DIR)/.course-installed
+
+# The profile the chapters run in: `quick` unless the caller says otherwise
+# (`COURSE_PROFILE=full make book` on a GPU machine with internet builds the full edition).
+COURSE_PROFILE ?= quick
+export COURSE_PROFILE
+export MPLBACKEND := Agg
+
+.PHONY: install book test exercises clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(ENV_DIR)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+book: install
+	$(ENV_DIR)/bin/jupyter-book build . --warningiserror --keep-going
+	$(PYTHON) tools/check_site.py _build/html
+
+test: install
+	COURSE_PROFILE=quick $(PYTHON) -m pytest
+
+exercises: install
+	$(PYTHON) -m course_lib.exercises solutions exercises
+
+clean:
+	rm -rf _build

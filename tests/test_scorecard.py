@@ -1,0 +1,33 @@
+import pytest
+import torch
+
+from course_lib.scorecard import Scorecard, compare, reference
+
+
+def test_reference_reads_the_documents_numbers():
+    assert reference("d2l_homework.outputs.pool2d_max") == [[4.0, 5.0], [7.0, 8.0]]
+    assert reference("assignment.task_1.parameters_3_conv_layers_and_2_fc") == 390410
+
+
+def test_unknown_reference_says_what_exists():
+    with pytest.raises(KeyError, match="'nope' is not under d2l_homework.*outputs"):
+        reference("d2l_homework.nope")
+
+
+def test_compare_tensors_lists_and_tolerance():
+    assert compare([[19, 25], [37, 43]], torch.tensor([[19.0, 25.0], [37.0, 43.0]])) == "reproduced"
+    assert compare([1.0183, -0.9588], [1.0, -1.0], tolerance=0.1) == "reproduced"
+    assert compare([1.0183, -0.9588], [1.0, -1.0]) == "differs by up to 0.0412"
+    assert compare([8, 8], [8, 8, 1]).startswith("shape differs")
+    assert compare(1.0, float("nan")) == "not a number"
+
+
+def test_scorecard_shows_profile_hardware_and_status():
+    card = Scorecard("quick", hardware="CPU: test")
+    card.add("kernel", [1.0183, -0.9588], torch.tensor([0.98, -1.01]), "homework_d2l", 0.1)
+    card.add("accuracy", 92.35, 80.0, "labreport_cifar10")
+    text = str(card)
+    assert "reproduced (within 0.1)" in text and "differs by up to 12.35" in text
+    assert "profile: quick; hardware: CPU: test" in text
+    html = card._repr_html_()
+    assert html.count("<tr>") == 3 and "lab report on CIFAR-10" in html
