@@ -138,7 +138,10 @@ def check_exercises(solutions_dir: Path, exercises_dir: Path) -> list[str]:
             problems.append(f"{target} differs from what {Path(solutions_dir) / relative} makes")
     existing = exercises_dir.rglob("*.ipynb") if exercises_dir.exists() else []
     for path in existing:
-        if ".ipynb_checkpoints" not in path.parts and path.relative_to(exercises_dir) not in expected:
+        if (
+            ".ipynb_checkpoints" not in path.parts
+            and path.relative_to(exercises_dir) not in expected
+        ):
             problems.append(f"{path} has no solution notebook")
     return problems
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-
 # How the scorecards name the documents (keys of book/references.bib).
 SOURCE_NAMES = {
     "homework_d2l": "homework on d2l ch. 7-8",
@@ -54,7 +53,9 @@ def reference(key: str) -> Any:
         if not isinstance(node, dict) or part not in node:
             options = ", ".join(map(str, node)) if isinstance(node, dict) else "none"
             where = ".".join(walked) or "the top level"
-            raise KeyError(f"no reference result {key!r}: {part!r} is not under {where} ({options})")
+            raise KeyError(
+                f"no reference result {key!r}: {part!r} is not under {where} ({options})"
+            )
         node = node[part]
         walked.append(part)
     return node
@@ -127,10 +128,10 @@ class Scorecard:
 
     Example:
         >>> card = Scorecard("quick", hardware="CPU")
-        >>> card.add("corr2d example", [[19, 25], [37, 43]], [[19, 25], [37, 43]], "homework_d2l")
-        >>> print(card)  # doctest: +NORMALIZE_WHITESPACE
+        >>> card.add("corr2d", [[19, 25], [37, 43]], [[19, 25], [37, 43]], "homework_d2l")
+        >>> print(card)
         quantity | reported | this run | status | source
-        corr2d example | [[19, 25], [37, 43]] | [[19, 25], [37, 43]] | reproduced | homework on d2l ch. 7-8
+        corr2d | [[19, 25], [37, 43]] | [[19, 25], [37, 43]] | reproduced | homework on d2l ch. 7-8
         profile: quick; hardware: CPU
     """
 

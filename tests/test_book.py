@@ -18,9 +18,19 @@ def test_book_builds_without_warnings_and_pages_are_complete(tmp_path):
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     env = {**os.environ, "COURSE_PROFILE": os.environ.get("COURSE_PROFILE", "quick")}
     result = subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--path-output", str(tmp_path),
-         "--warningiserror", "--keep-going"],
-        capture_output=True, text=True, env=env, timeout=1800,
+        [
+            str(jupyter_book),
+            "build",
+            str(ROOT),
+            "--path-output",
+            str(tmp_path),
+            "--warningiserror",
+            "--keep-going",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
     problems = check_site(tmp_path / "_build" / "html")

@@ -26,7 +26,9 @@ def notebook(*cells):
 
 
 def test_solution_region_becomes_a_stub_at_its_indentation():
-    source = "def f(x):\n    ### BEGIN SOLUTION\n    y = x + 1\n    return y\n    ### END SOLUTION\n"
+    source = (
+        "def f(x):\n    ### BEGIN SOLUTION\n    y = x + 1\n    return y\n    ### END SOLUTION\n"
+    )
     nb = notebook(nbformat.v4.new_code_cell(source))
     exercise = make_exercise(nb)
     assert exercise.cells[0].source == f"def f(x):\n    {CODE_STUB}"
@@ -46,7 +48,9 @@ def test_hidden_tests_vanish_and_metadata_and_ids_stay():
 
 
 def test_markdown_answer_becomes_placeholder():
-    nb = notebook(nbformat.v4.new_markdown_cell("Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"))
+    nb = notebook(
+        nbformat.v4.new_markdown_cell("Why?\n\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION")
+    )
     assert make_exercise(nb).cells[0].source == f"Why?\n\n{MARKDOWN_STUB}"
 
 

@@ -71,7 +71,10 @@ def normalize(path: Path, timeout: int = 1200) -> None:
     os.environ["COURSE_PROFILE"] = "quick"
     os.environ.setdefault("MPLBACKEND", "Agg")
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
     nbformat.write(strip(nb), path)

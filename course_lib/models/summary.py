@@ -1,0 +1,185 @@
+"""Parameter counts and layer-by-layer output shapes of a model.
+
+``layer_summary`` runs one forward pass and records what each layer outputs, as d2l's
+``layer_summary`` and the ``torchsummary`` package print it; ``count_parameters`` counts
+weights, and says so when lazy layers have not been initialized yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn.parameter import is_lazy
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    """Count the parameters of a model.
+
+    Args:
+        model: the network; its lazy layers (``nn.LazyConv2d`` ...) must be initialized.
+        trainable_only: count only parameters with ``requires_grad=True``.
+
+    Returns:
+        The number of scalar parameters.
+
+    Example:
+        >>> count_parameters(nn.Conv2d(1, 6, kernel_size=5))  # 6 * 1 * 5 * 5 weights + 6 biases
+        156
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"count_parameters expects an nn.Module, got {type(model).__name__}")
+    params = list(model.parameters())
+    if any(is_lazy(p) for p in params):
+        raise ValueError(
+            "the model still has uninitialized lazy parameters, whose size is not known yet; "
+            "run one forward pass first, e.g. with layer_summary(model, input_shape)"
+        )
+    return sum(p.numel() for p in params if p.requires_grad or not trainable_only)
+
+
+@dataclass
+class LayerSummary:
+    """The output shape and parameter count of each reported layer, from one forward pass.
+
+    Attributes:
+        rows: one (name, type name, output shape, number of parameters) per layer call, in order.
+        input_shape: the shape of the input the model ran on.
+        total_params: all parameters of the model.
+        trainable_params: those with ``requires_grad=True``.
+    """
+
+    rows: list[tuple[str, str, tuple[int, ...], int]]
+    input_shape: tuple[int, ...]
+    total_params: int
+    trainable_params: int
+
+    def shapes(self) -> list[tuple[int, ...]]:
+        """Return the output shapes of the layers, in order."""
+        return [shape for _, _, shape, _ in self.rows]
+
+    def d2l(self) -> str:
+        """Return one line per layer, as d2l prints them: ``Conv2d output shape:\\t [...]``."""
+        return "\n".join(
+            f"{kind} output shape:\t {torch.Size(shape)}" for _, kind, shape, _ in self.rows
+        )
+
+    def __str__(self) -> str:
+        """Return a torchsummary-style table with the totals."""
+        table = [("Layer (type)", "Output shape", "Param #")] + [
+            (f"{name} ({kind})" if name else kind, str(list(shape)), f"{n:,}")
+            for name, kind, shape, n in self.rows
+        ]
+        w = [max(len(row[c]) for row in table) for c in range(3)]
+        lines = [f"{a:<{w[0]}}   {b:<{w[1]}}   {c:>{w[2]}}" for a, b, c in table]
+        rule = "-" * len(lines[0])
+        non_trainable = self.total_params - self.trainable_params
+        return "\n".join(
+            [f"Input shape: {list(self.input_shape)}", rule, lines[0], "=" * len(rule)]
+            + lines[1:]
+            + [
+                "=" * len(rule),
+                f"Total params: {self.total_params:,}",
+                f"Trainable params: {self.trainable_params:,}",
+                f"Non-trainable params: {non_trainable:,}",
+                rule,
+            ]
+        )
+
+
+def _first_shape(output) -> tuple[int, ...] | None:
+    """The shape of a module's output, or of the first tensor in a tuple, list or dict output."""
+    if isinstance(output, torch.Tensor):
+        return tuple(output.shape)
+    if isinstance(output, dict):
+        output = list(output.values())
+    if isinstance(output, (tuple, list)):
+        for item in output:
+            shape = _first_shape(item)
+            if shape is not None:
+                return shape
+    return None
+
+
+def layer_summary(
+    model: nn.Module,
+    input_shape: tuple[int, ...],
+    depth: int | None = 1,
+    device=None,
+    dtype=torch.float32,
+) -> LayerSummary:
+    """Run one forward pass on random input and record each layer's output shape and parameters.
+
+    The pass runs under ``torch.no_grad()`` in eval mode; each module's train/eval mode is restored
+    afterwards. It initializes lazy layers (``nn.LazyConv2d`` ...), so the parameters are counted
+    after it. The input comes from a private generator: the global random state is not used for
+    it (initializing lazy layers does use it, as any initialization does).
+
+    Args:
+        model: the network.
+        input_shape: shape of the input, e.g. (1, 1, 28, 28) for one MNIST image.
+        depth: 1 reports the direct children (what d2l iterates over in an ``nn.Sequential``);
+            k reports the modules k levels down (and leaves above); None reports every leaf
+            module, as torchsummary does.
+        device: where to run; by default the device of the model's first parameter, else CPU.
+        dtype: dtype of the random input.
+
+    Returns:
+        A ``LayerSummary``: print it for a table, ``.d2l()`` for d2l's lines, ``.shapes()``.
+
+    Example:
+        >>> net = nn.Sequential(nn.LazyConv2d(6, kernel_size=5, padding=2), nn.Flatten())
+        >>> summary = layer_summary(net, (1, 1, 28, 28))
+        >>> summary.shapes(), summary.total_params
+        ([(1, 6, 28, 28), (1, 4704)], 156)
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"layer_summary expects an nn.Module, got {type(model).__name__}")
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or not input_shape
+        or not all(type(n) is int and n > 0 for n in input_shape)
+    ):
+        raise ValueError(
+            f"input_shape must be a tuple of positive ints, e.g. (1, 1, 28, 28), "
+            f"got {input_shape!r}"
+        )
+    if depth is not None and (type(depth) is not int or depth < 1):
+        raise ValueError(f"depth must be a positive int or None (every leaf), got {depth!r}")
+
+    def reported(name: str, module: nn.Module) -> bool:
+        is_leaf = next(module.children(), None) is None
+        if depth is None:
+            return is_leaf
+        level = name.count(".") + 1 if name else 0
+        return level == depth or (is_leaf and 0 < level < depth)
+
+    targets = [(n, m) for n, m in model.named_modules() if reported(n, m)] or [("", model)]
+    if device is None:
+        tensors = [*model.parameters(), *model.buffers()]
+        device = tensors[0].device if tensors else torch.device("cpu")
+    generator = torch.Generator(device=device).manual_seed(0)
+    X = torch.randn(tuple(input_shape), generator=generator, device=device, dtype=dtype)
+
+    calls: list[tuple[str, nn.Module, tuple[int, ...]]] = []
+    handles = [
+        module.register_forward_hook(
+            lambda mod, args, out, name=name: calls.append((name, mod, _first_shape(out) or ()))
+        )
+        for name, module in targets
+    ]
+    modes = {module: module.training for module in model.modules()}
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(X)
+    finally:
+        for handle in handles:
+            handle.remove()
+        for module, training in modes.items():
+            module.training = training
+
+    rows = [(name, type(mod).__name__, shape, count_parameters(mod)) for name, mod, shape in calls]
+    total = count_parameters(model)
+    return LayerSummary(rows, tuple(input_shape), total, count_parameters(model, True))
