@@ -14,7 +14,6 @@ STAMP := $(ENV_DIR)/.course-installed
 # (`COURSE_PROFILE=full make book` on a GPU machine with internet builds the full edition).
 COURSE_PROFILE ?= quick
 export COURSE_PROFILE
-export MPLBACKEND := Agg
 
 .PHONY: install book test exercises clean
 

@@ -73,6 +73,8 @@ def describe_hardware() -> str:
 
 
 def _flatten(value: Any) -> list[float]:
+    if isinstance(value, dict):
+        return [x for key in sorted(value) for x in _flatten(value[key])]
     if hasattr(value, "tolist"):
         value = value.tolist()
     if isinstance(value, (list, tuple)):
@@ -80,7 +82,9 @@ def _flatten(value: Any) -> list[float]:
     return [float(value)]
 
 
-def _shape(value: Any) -> tuple[int, ...]:
+def _shape(value: Any) -> tuple:
+    if isinstance(value, dict):
+        return tuple(sorted(value))
     if hasattr(value, "tolist"):
         value = value.tolist()
     if isinstance(value, (list, tuple)):
@@ -148,6 +152,9 @@ class Scorecard:
             status = f"reproduced (within {tolerance:g})"
         name = SOURCE_NAMES.get(source, source)
         self.rows.append((quantity, _show(reported), _show(measured), status, name))
+
+    def __repr__(self) -> str:
+        return str(self)
 
     def __str__(self) -> str:
         lines = ["quantity | reported | this run | status | source"]

@@ -20,6 +20,8 @@ def test_compare_tensors_lists_and_tolerance():
     assert compare([1.0183, -0.9588], [1.0, -1.0]) == "differs by up to 0.0412"
     assert compare([8, 8], [8, 8, 1]).startswith("shape differs")
     assert compare(1.0, float("nan")) == "not a number"
+    assert compare({"stride": 1, "padding": 1}, {"padding": 1, "stride": 1}) == "reproduced"
+    assert compare({"stride": 1}, {"padding": 1}).startswith("shape differs")
 
 
 def test_scorecard_shows_profile_hardware_and_status():

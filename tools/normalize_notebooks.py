@@ -2,8 +2,8 @@
 
 Each notebook is executed in the ``quick`` profile (from its own folder, as Jupyter Book and
 nbval run it); then every output is removed except those of cells whose first line is
-``# NBVAL_CHECK_OUTPUT`` (nbval compares these exactly), execution counts are cleared and
-missing cell ids are added. With ``--check`` nothing is executed or written: the notebooks
+``# NBVAL_CHECK_OUTPUT`` (nbval compares these exactly), execution counts are cleared (the
+marked cells are numbered, as nbval needs) and missing cell ids are added. With ``--check`` nothing is executed or written: the notebooks
 are only checked to be in that form.
 
     python tools/normalize_notebooks.py notebooks/part1/*.ipynb
@@ -30,16 +30,21 @@ def keeps_output(cell: nbformat.NotebookNode) -> bool:
 
 
 def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Remove outputs of unmarked cells and execution counts; keep metadata minimal."""
+    """Remove outputs and execution counts of unmarked cells; keep metadata minimal.
+
+    Marked cells are numbered 1, 2, ... (nbval skips cells without an execution count)."""
+    count = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        cell.execution_count = None
         if keeps_output(cell):
+            count += 1
+            cell.execution_count = count
             for output in cell.outputs:
                 if "execution_count" in output:
-                    output.execution_count = None
+                    output.execution_count = count
         else:
+            cell.execution_count = None
             cell.outputs = []
         cell.metadata.pop("execution", None)
     nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
@@ -55,7 +60,7 @@ def problems_with(path: Path) -> list[str]:
             problems.append(f"{path}: cell {index} has no id")
         if cell.cell_type != "code":
             continue
-        if cell.execution_count is not None:
+        if cell.execution_count is not None and not keeps_output(cell):
             problems.append(f"{path}: cell {index} has an execution count")
         if cell.outputs and not keeps_output(cell):
             problems.append(f"{path}: cell {index} keeps outputs but is not {CHECK_MARK}")
@@ -69,7 +74,6 @@ def normalize(path: Path, timeout: int = 1200) -> None:
     nb = nbformat.read(path, as_version=4)
     nbformat.validator.normalize(nb)  # adds missing cell ids
     os.environ["COURSE_PROFILE"] = "quick"
-    os.environ.setdefault("MPLBACKEND", "Agg")
     client = NotebookClient(
         nb,
         timeout=timeout,
