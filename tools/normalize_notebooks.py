@@ -1,10 +1,10 @@
 """Put notebooks into their committed form.
 
 Each notebook is executed in the ``quick`` profile (from its own folder, as Jupyter Book and
-nbval run it); then every output is removed except those of cells whose first line is
-``# NBVAL_CHECK_OUTPUT`` (nbval compares these exactly), execution counts are cleared (the
-marked cells are numbered, as nbval needs) and missing cell ids are added. With ``--check`` nothing is executed or written: the notebooks
-are only checked to be in that form.
+nbval run it); then every output is removed except those of cells tagged
+``nbval-check-output`` (nbval compares these exactly), execution counts are cleared (the
+tagged cells are numbered, as nbval needs) and missing cell ids are added. With ``--check``
+nothing is executed or written: the notebooks are only checked to be in that form.
 
     python tools/normalize_notebooks.py notebooks/part1/*.ipynb
     python tools/normalize_notebooks.py --check notebooks solutions
@@ -20,13 +20,13 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+CHECK_TAG = "nbval-check-output"
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
 def keeps_output(cell: nbformat.NotebookNode) -> bool:
     """Whether a code cell's outputs stay in the committed notebook."""
-    return cell.cell_type == "code" and cell.source.lstrip().startswith(CHECK_MARK)
+    return cell.cell_type == "code" and CHECK_TAG in cell.metadata.get("tags", [])
 
 
 def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -63,9 +63,9 @@ def problems_with(path: Path) -> list[str]:
         if cell.execution_count is not None and not keeps_output(cell):
             problems.append(f"{path}: cell {index} has an execution count")
         if cell.outputs and not keeps_output(cell):
-            problems.append(f"{path}: cell {index} keeps outputs but is not {CHECK_MARK}")
+            problems.append(f"{path}: cell {index} keeps outputs but is not tagged {CHECK_TAG}")
         if keeps_output(cell) and not cell.outputs:
-            problems.append(f"{path}: cell {index} is {CHECK_MARK} but stores no output")
+            problems.append(f"{path}: cell {index} is tagged {CHECK_TAG} but stores no output")
     return problems
 
 
