@@ -39,7 +39,8 @@ class TrainConfig:
         grad_clip: clip the gradient norm to this value; ``None`` for no clipping.
         precision: ``"auto"`` (bf16 on CUDA GPUs that have it, fp16 with a gradient scaler on
             older ones such as the T4, fp32 elsewhere), ``"fp32"``, ``"bf16"`` or ``"fp16"``.
-        channels_last: store images and weights in channels-last layout; ``"auto"`` means on CUDA.
+        channels_last: store images and weights in channels-last layout (faster convolutions);
+            ``"auto"`` means on CUDA and CPUs, not on MPS.
         device: ``"cuda"``, ``"mps"``, ``"cpu"`` (or ``"cuda:1"``...); ``None`` picks the first
             of these that is available.
         seed: seeds torch, ``random`` and numpy when the run starts.
@@ -92,7 +93,9 @@ class TrainConfig:
         _choice("precision", self.precision, PRECISIONS)
         _choice("monitor", self.monitor, MONITORS)
         if self.channels_last not in (True, False, "auto"):
-            raise ValueError(f"channels_last must be True, False or 'auto', got {self.channels_last!r}")
+            raise ValueError(
+                f"channels_last must be True, False or 'auto', got {self.channels_last!r}"
+            )
         _positive_int("num_epochs", self.num_epochs)
         _positive_int("step_size", self.step_size)
         _positive_int("log_every", self.log_every)

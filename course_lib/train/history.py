@@ -47,10 +47,9 @@ class History:
     info: dict[str, Any] = field(default_factory=dict)
 
     def append(self, record: dict[str, float]) -> None:
-        """Add the record of one epoch."""
-        unknown = set(record) - set(COLUMNS)
-        if unknown:
-            raise ValueError(f"unknown history columns {sorted(unknown)}; known: {COLUMNS}")
+        """Add the record of one epoch (columns other than ``COLUMNS`` are kept too)."""
+        if "epoch" not in record:
+            raise ValueError("a history record needs its 'epoch'")
         self.records.append(dict(record))
 
     def __len__(self) -> int:
@@ -67,9 +66,9 @@ class History:
 
     @property
     def columns(self) -> list[str]:
-        """The columns present in at least one record, in table order."""
-        present = {key for record in self.records for key in record}
-        return [column for column in COLUMNS if column in present]
+        """The columns present in at least one record: ``COLUMNS`` order, then any others."""
+        present = list(dict.fromkeys(key for record in self.records for key in record))
+        return [c for c in COLUMNS if c in present] + [c for c in present if c not in COLUMNS]
 
     @property
     def last(self) -> dict[str, float]:
@@ -88,8 +87,9 @@ class History:
             One dict per epoch.
         """
         rows = []
+        columns = self.columns
         for record in self.records:
-            row = {c: record[c] for c in COLUMNS if c in record}
+            row = {c: record[c] for c in columns if c in record}
             if digits is not None:
                 row = {c: round(v, digits) if isinstance(v, float) else v for c, v in row.items()}
             rows.append(row)

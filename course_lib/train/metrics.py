@@ -1,4 +1,4 @@
-"""``evaluate``: loss, accuracy, per-class accuracy and the confusion matrix of a model on a split."""
+"""``evaluate``: loss, accuracy, per-class accuracy and confusion matrix of a model on a split."""
 
 from __future__ import annotations
 
@@ -66,10 +66,11 @@ def evaluate(
     Args:
         model: returns logits ``(N, num_classes)`` for images ``(N, C, H, W)``.
         loader: yields ``(X, y)`` with ``X`` ``(N, C, H, W)`` float and ``y`` ``(N,)`` int64.
-        device: where to evaluate; ``None`` means where the model's parameters are.
+        device: where the model is (batches are moved there); ``None`` reads it from the
+            model's parameters.
         num_classes: number of classes; ``None`` takes the width of the model's logits.
         precision: ``"auto"``, ``"fp32"``, ``"bf16"`` or ``"fp16"`` (see ``TrainConfig``).
-        channels_last: feed the images in channels-last layout; ``"auto"`` means on CUDA.
+        channels_last: feed the images in channels-last layout; ``"auto"`` as in ``fit``.
 
     Returns:
         A ``Metrics``: loss, accuracy, per-class accuracy, confusion matrix, number of examples.
@@ -108,7 +109,8 @@ def evaluate(
     num_examples = int(confusion.sum())
     correct = confusion.diagonal()
     per_class = [
-        c / n if n else math.nan for c, n in zip(correct.tolist(), confusion.sum(1).tolist())
+        c / n if n else math.nan
+        for c, n in zip(correct.tolist(), confusion.sum(1).tolist(), strict=True)
     ]
     return Metrics(
         loss=loss_sum.item() / num_examples,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -41,7 +43,7 @@ def choose_device(device: str | torch.device | None = None) -> torch.device:
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """Turn ``"auto"`` into ``"bf16"``, ``"fp16"`` or ``"fp32"`` for this device, and check the rest.
+    """Turn ``"auto"`` into ``"bf16"``, ``"fp16"`` or ``"fp32"`` for ``device``; check the rest.
 
     Automatic mixed precision: bf16 on CUDA GPUs of compute capability 8.0 and newer (A100,
     L4, H100), fp16 with a gradient scaler on older ones (T4, V100), fp32 on MPS and CPUs.
@@ -56,15 +58,29 @@ def resolve_precision(precision: str, device: torch.device) -> str:
         major, _ = torch.cuda.get_device_capability(device)
         return "bf16" if major >= 8 and torch.cuda.is_bf16_supported() else "fp16"
     if precision == "fp16" and device.type != "cuda":
-        raise ValueError(f"precision='fp16' needs a CUDA GPU; on {device.type} use 'bf16' or 'fp32'")
+        raise ValueError(
+            f"precision='fp16' needs a CUDA GPU; on {device.type} use 'bf16' or 'fp32'"
+        )
     if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise ValueError("this GPU does not support bf16; use precision='fp16' or 'auto'")
     return precision
 
 
 def resolve_channels_last(channels_last: bool | str, device: torch.device) -> bool:
-    """Turn ``"auto"`` into ``True`` on CUDA (where cuDNN is faster with it), ``False`` elsewhere."""
-    return device.type == "cuda" if channels_last == "auto" else bool(channels_last)
+    """Turn ``"auto"`` into ``True`` on CUDA and CPUs, ``False`` on MPS.
+
+    cuDNN's convolutions with tensor cores, and oneDNN's on CPUs, are fastest with images
+    stored channels-last (N, H, W, C in memory; the tensor's shape stays (N, C, H, W)): about
+    a quarter less time per step for LeNet on a CPU. Using it on both keeps the quick profile
+    on the code path of the full one.
+
+    Example:
+        >>> resolve_channels_last("auto", torch.device("cpu"))
+        True
+    """
+    if channels_last == "auto":
+        return device.type in ("cuda", "cpu")
+    return bool(channels_last)
 
 
 def autocast(device: torch.device, precision: str) -> torch.autocast:
@@ -172,3 +188,61 @@ def make_scheduler(
         )
         return one_cycle, True
     return schedulers.CosineAnnealingLR(optimizer, T_max=total_steps, eta_min=config.min_lr), True
+
+
+@dataclass
+class Run:
+    """The pieces of one training run that every epoch uses (made by ``prepare``)."""
+
+    model: nn.Module
+    config: TrainConfig
+    device: torch.device
+    precision: str
+    channels_last: bool
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    per_step: bool
+    scaler: torch.amp.GradScaler
+
+
+def prepare(model: nn.Module, train: Iterable, config: TrainConfig) -> Run:
+    """Start a run: seed, choose device and precision, place the model, build the optimizer.
+
+    Args:
+        model: the model to train; moved to the device (and to channels-last layout on CUDA).
+            Lazy layers are given their shapes by one batch of ``train``.
+        train: the training loader (``len(train)`` batches per epoch).
+        config: the settings of the run.
+
+    Returns:
+        A ``Run`` holding the model, device, precision, optimizer, schedule and scaler.
+
+    Example:
+        >>> config = TrainConfig(num_epochs=1, lr=0.1, device="cpu", progress=False)
+        >>> run = prepare(nn.Linear(2, 1), [(torch.zeros(4, 2), torch.zeros(4))], config)
+        >>> run.device, run.precision, run.scheduler is None
+        (device(type='cpu'), 'fp32', True)
+    """
+    device = choose_device(config.device)
+    precision = resolve_precision(config.precision, device)
+    channels_last = resolve_channels_last(config.channels_last, device)
+    seed_everything(config.seed)
+    model.to(device)
+    if any(isinstance(p, nn.parameter.UninitializedParameter) for p in model.parameters()):
+        # Lazy layers (nn.LazyConv2d, as in d2l) take their shapes from a first batch.
+        X, _ = next(iter(train))
+        was_training = model.training
+        with torch.no_grad():
+            model.eval()(X[:2].to(device))
+        model.train(was_training)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(model, config, device)
+    scheduler, per_step = make_scheduler(optimizer, config, steps_per_epoch=len(train))
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    if config.progress:
+        layout = ", channels_last" if channels_last else ""
+        print(f"Training on {device} ({precision}{layout}) for {config.num_epochs} epochs.")
+    return Run(
+        model, config, device, precision, channels_last, optimizer, scheduler, per_step, scaler
+    )

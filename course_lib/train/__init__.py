@@ -1,0 +1,29 @@
+"""Training and evaluation: ``fit(model, data, config) -> History`` and ``evaluate``.
+
+- ``config``: ``TrainConfig``, every setting of a run;
+- ``loop``: ``fit``, the training loop (mixed precision, checkpoints, resuming, early stopping);
+- ``metrics``: ``evaluate`` and ``Metrics`` (loss, accuracy, per-class accuracy, confusion);
+- ``history``: ``History``, what a run measured, saved and loaded as JSON;
+- ``checkpoint``: atomic checkpoints and ``load_weights``;
+- ``setup``: device, precision, optimizer and schedule;
+- ``early_stopping``: ``EarlyStopping``.
+"""
+
+from .checkpoint import load_weights
+from .config import TrainConfig
+from .early_stopping import EarlyStopping
+from .history import History
+from .loop import fit
+from .metrics import Metrics, evaluate
+from .setup import choose_device
+
+__all__ = [
+    "EarlyStopping",
+    "History",
+    "Metrics",
+    "TrainConfig",
+    "choose_device",
+    "evaluate",
+    "fit",
+    "load_weights",
+]
