@@ -146,8 +146,13 @@ class Scorecard:
     def add(
         self, quantity: str, reported: Any, measured: Any, source: str, tolerance: float = 0.0
     ) -> None:
-        """Add one row; ``tolerance`` is the absolute difference still counted as reproduced."""
-        status = compare(reported, measured, tolerance)
+        """Add one row; ``tolerance`` is the absolute difference still counted as reproduced.
+
+        ``reported=None`` records a measurement the source documents give no number for."""
+        if reported is None:  # the documents give no number: show ours, claim nothing
+            status, reported = "not reported by the source", "-"
+        else:
+            status = compare(reported, measured, tolerance)
         if tolerance and status == "reproduced":
             status = f"reproduced (within {tolerance:g})"
         name = SOURCE_NAMES.get(source, source)

@@ -28,8 +28,10 @@ def test_scorecard_shows_profile_hardware_and_status():
     card = Scorecard("quick", hardware="CPU: test")
     card.add("kernel", [1.0183, -0.9588], torch.tensor([0.98, -1.01]), "homework_d2l", 0.1)
     card.add("accuracy", 92.35, 80.0, "labreport_cifar10")
+    card.add("test accuracy", None, 0.91, "zhang2023dive")
     text = str(card)
     assert "reproduced (within 0.1)" in text and "differs by up to 12.35" in text
     assert "profile: quick; hardware: CPU: test" in text
     html = card._repr_html_()
-    assert html.count("<tr>") == 3 and "lab report on CIFAR-10" in html
+    assert "| - | 0.91 | not reported by the source |" in text
+    assert html.count("<tr>") == 4 and "lab report on CIFAR-10" in html
