@@ -1,13 +1,41 @@
 """The networks of the book, one family per module, and tools to inspect them."""
 
+from course_lib.models.cifar import ElexNet, ShallowCNN, elexnet, shallow_cnn
+from course_lib.models.cifar_tricks import example_cnn, trick_cnn
 from course_lib.models.lenet import init_cnn, lenet, modern_lenet
+from course_lib.models.lenet5 import lenet5
 from course_lib.models.resnet import Residual, resnet18
+from course_lib.models.resnet_cifar import (
+    CHECKPOINTS,
+    BasicBlock,
+    ResNet,
+    checkpoints,
+    load_pretrained,
+    resnet18_cifar,
+    resnet20_cifar,
+    resnet56_cifar,
+)
 from course_lib.models.summary import LayerSummary, count_parameters, layer_summary
 from course_lib.models.vgg import vgg, vgg11, vgg16, vgg19, vgg_block
 
 __all__ = [
+    "CHECKPOINTS",
+    "BasicBlock",
+    "ElexNet",
     "LayerSummary",
+    "ResNet",
     "Residual",
+    "ShallowCNN",
+    "checkpoints",
+    "elexnet",
+    "example_cnn",
+    "lenet5",
+    "load_pretrained",
+    "resnet18_cifar",
+    "resnet20_cifar",
+    "resnet56_cifar",
+    "shallow_cnn",
+    "trick_cnn",
     "count_parameters",
     "init_cnn",
     "layer_summary",

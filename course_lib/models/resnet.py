@@ -3,6 +3,7 @@ Fashion-MNIST)."""
 
 from __future__ import annotations
 
+import torch  # noqa: F401  (used by the doctests)
 from torch import Tensor, nn
 from torch.nn import functional as F
 

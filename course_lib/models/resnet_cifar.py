@@ -1,0 +1,294 @@
+"""ResNets for 32x32 CIFAR images (He et al., 2016, https://arxiv.org/abs/1512.03385).
+
+Unlike the ImageNet ResNet of ``resnet.py``, the stem is a single 3x3 convolution with no max
+pooling, so the first stage still sees the whole 32x32 image. Three networks are built here:
+
+- ``resnet18_cifar``: four stages of two blocks (64 ... 512 channels), the ResNet-18 of the
+  CIFAR-10 lab report (11,173,962 parameters) and of the decoder thesis, whose six
+  ``CHECKPOINTS`` :func:`checkpoints` returns.
+- ``resnet20_cifar`` and ``resnet56_cifar``: three stages of 3 or 9 blocks (16, 32, 64 channels),
+  the networks of He et al.'s CIFAR experiments as the pytorchcv model zoo ships them
+  (Ho, Appendices A and B).
+
+All three use pytorchcv's module names (``features.init_block.conv``,
+``features.stage1.unit1.body.conv1.conv``, ``identity_conv``, ``final_pool``, ``output``), so a
+state dict saved from pytorchcv loads with ``load_state_dict(strict=True)``; the report's code
+calls the same layers ``conv1``, ``layer1`` ... ``layer4`` and ``fc``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+# Where the decoder thesis (Table 1) reads ResNet-18: after each stage, after the average
+# pooling and after the classifier. Shapes for one 32x32 image: (64, 32, 32), (128, 16, 16),
+# (256, 8, 8), (512, 4, 4), (512, 1, 1) and (10,).
+CHECKPOINTS = (
+    "features.stage1",
+    "features.stage2",
+    "features.stage3",
+    "features.stage4",
+    "features.final_pool",
+    "output",
+)
+
+
+def conv_block(
+    in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, relu: bool = True
+) -> nn.Sequential:
+    """Convolution without bias, batch norm and (unless ``relu=False``) ReLU.
+
+    pytorchcv calls this a ``ConvBlock`` with children ``conv``, ``bn`` and ``activ``; the
+    padding keeps the size when ``stride`` is 1.
+
+    Example:
+        >>> block = conv_block(3, 16, kernel_size=3)
+        >>> [name for name, _ in block.named_children()]
+        ['conv', 'bn', 'activ']
+        >>> block.conv.bias is None, block.conv.padding
+        (True, (1, 1))
+    """
+    layers: OrderedDict[str, nn.Module] = OrderedDict(
+        conv=nn.Conv2d(
+            in_channels, out_channels, kernel_size, stride, padding=kernel_size // 2, bias=False
+        ),
+        bn=nn.BatchNorm2d(out_channels),
+    )
+    if relu:
+        layers["activ"] = nn.ReLU(inplace=True)
+    return nn.Sequential(layers)
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 conv + batch-norm layers whose output is added to a shortcut, then ReLU.
+
+    The shortcut is the input itself, or a 1x1 convolution with batch norm (``identity_conv``)
+    when the block changes the number of channels or the size.
+
+    Args:
+        in_channels: channels of the input.
+        out_channels: channels of the output.
+        stride: stride of the first convolution; 2 halves the height and width.
+
+    Example:
+        >>> import torch
+        >>> BasicBlock(16, 32, stride=2)(torch.zeros(1, 16, 8, 8)).shape
+        torch.Size([1, 32, 4, 4])
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            OrderedDict(
+                conv1=conv_block(in_channels, out_channels, 3, stride),
+                conv2=conv_block(out_channels, out_channels, 3, relu=False),
+            )
+        )
+        self.identity_conv = None
+        if stride != 1 or in_channels != out_channels:
+            self.identity_conv = conv_block(in_channels, out_channels, 1, stride, relu=False)
+        self.activ = nn.ReLU(inplace=True)
+
+    def forward(self, X: Tensor) -> Tensor:
+        shortcut = X if self.identity_conv is None else self.identity_conv(X)
+        return self.activ(self.body(X) + shortcut)  # (N, out, H / stride, W / stride)
+
+
+class ResNet(nn.Module):
+    """A CIFAR ResNet: a 3x3 stem, stages of ``BasicBlock`` s, average pooling, a linear layer.
+
+    Every stage but the first starts with a block of stride 2, so the last stage works at
+    ``image_size / 2 ** (len(layers) - 1)`` pixels, which the final pooling averages away.
+
+    Args:
+        layers: number of blocks in each stage, e.g. ``(2, 2, 2, 2)`` for ResNet-18.
+        channels: output channels of each stage, e.g. ``(64, 128, 256, 512)``.
+        init_channels: output channels of the stem.
+        num_classes: number of outputs (logits).
+        in_channels: channels of the input images.
+        image_size: height and width of the inputs.
+
+    Example:
+        >>> import torch
+        >>> model = ResNet((1, 1), (8, 16), init_channels=8, num_classes=3, image_size=8)
+        >>> model(torch.zeros(2, 3, 8, 8)).shape
+        torch.Size([2, 3])
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[int],
+        channels: Sequence[int],
+        init_channels: int,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        image_size: int = 32,
+    ) -> None:
+        super().__init__()
+        if len(layers) != len(channels) or not layers or min(*layers, *channels) < 1:
+            raise ValueError(
+                f"layers and channels need one positive entry per stage, got {tuple(layers)} "
+                f"and {tuple(channels)}"
+            )
+        final_size = image_size // 2 ** (len(layers) - 1)
+        if final_size < 1 or image_size % 2 ** (len(layers) - 1):
+            raise ValueError(
+                f"image_size {image_size} must be divisible by 2**{len(layers) - 1} for "
+                f"{len(layers)} stages"
+            )
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be positive, got {num_classes}")
+        self.layers, self.num_classes = tuple(layers), num_classes
+        self.features = nn.Sequential()
+        self.features.add_module("init_block", conv_block(in_channels, init_channels, 3))
+        width = init_channels
+        for i, (num_blocks, out_channels) in enumerate(zip(layers, channels, strict=True)):
+            stage = nn.Sequential()
+            for j in range(num_blocks):
+                stride = 2 if j == 0 and i > 0 else 1
+                stage.add_module(f"unit{j + 1}", BasicBlock(width, out_channels, stride))
+                width = out_channels
+            self.features.add_module(f"stage{i + 1}", stage)
+        self.features.add_module("final_pool", nn.AvgPool2d(kernel_size=final_size, stride=1))
+        self.output = nn.Linear(width, num_classes)
+        for module in self.modules():  # as torchvision's ResNet
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, X: Tensor) -> Tensor:
+        Y = self.features(X)  # (N, C, 1, 1)
+        return self.output(torch.flatten(Y, 1))  # (N, num_classes)
+
+
+def resnet18_cifar(num_classes: int = 10) -> ResNet:
+    """ResNet-18 for CIFAR-10: 3x3 stem, stages of 2 blocks with 64, 128, 256, 512 channels.
+
+    Example:
+        >>> from course_lib.models.summary import count_parameters
+        >>> count_parameters(resnet18_cifar())
+        11173962
+    """
+    return ResNet((2, 2, 2, 2), (64, 128, 256, 512), init_channels=64, num_classes=num_classes)
+
+
+def resnet20_cifar(num_classes: int = 100) -> ResNet:
+    """ResNet-20 for CIFAR: stages of 3 blocks with 16, 32, 64 channels (pytorchcv's names).
+
+    Example:
+        >>> from course_lib.models.summary import count_parameters
+        >>> count_parameters(resnet20_cifar())
+        278324
+    """
+    return ResNet((3, 3, 3), (16, 32, 64), init_channels=16, num_classes=num_classes)
+
+
+def resnet56_cifar(num_classes: int = 100) -> ResNet:
+    """ResNet-56 for CIFAR: stages of 9 blocks with 16, 32, 64 channels (pytorchcv's names).
+
+    Example:
+        >>> from course_lib.models.summary import count_parameters
+        >>> count_parameters(resnet56_cifar())
+        861620
+    """
+    return ResNet((9, 9, 9), (16, 32, 64), init_channels=16, num_classes=num_classes)
+
+
+def checkpoints(model: nn.Module, X: Tensor, names: Sequence[str] = CHECKPOINTS) -> list[Tensor]:
+    """Run ``model`` on ``X`` and return the outputs of the modules ``names``, in that order.
+
+    Forward hooks record the outputs, so the model runs unchanged (in its current train/eval
+    mode, with autograd as the caller has it).
+
+    Args:
+        model: the network, e.g. ``resnet18_cifar()``.
+        X: a batch of images, (N, 3, 32, 32) for the CIFAR ResNets.
+        names: module names as ``model.named_modules()`` gives them; by default the six
+            checkpoints of the decoder thesis.
+
+    Returns:
+        One tensor per name; for ``resnet18_cifar`` (N, 64, 32, 32), (N, 128, 16, 16),
+        (N, 256, 8, 8), (N, 512, 4, 4), (N, 512, 1, 1) and (N, 10).
+
+    Example:
+        >>> import torch
+        >>> Ys = checkpoints(resnet18_cifar().eval(), torch.zeros(1, 3, 32, 32))
+        >>> for Y in Ys:
+        ...     print(tuple(Y.shape))
+        (1, 64, 32, 32)
+        (1, 128, 16, 16)
+        (1, 256, 8, 8)
+        (1, 512, 4, 4)
+        (1, 512, 1, 1)
+        (1, 10)
+    """
+    modules = dict(model.named_modules())
+    missing = [name for name in names if name not in modules]
+    if missing:
+        raise ValueError(f"the model has no modules named {missing}; see model.named_modules()")
+    outputs: dict[str, Tensor] = {}
+    handles = [
+        modules[name].register_forward_hook(
+            lambda module, args, out, name=name: outputs.__setitem__(name, out)
+        )
+        for name in names
+    ]
+    try:
+        model(X)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return [outputs[name] for name in names]
+
+
+def _how_to(model: nn.Module) -> str:
+    name = "resnet20_cifar100"
+    if isinstance(model, ResNet):
+        name = f"resnet{2 * sum(model.layers) + 2}_cifar{model.num_classes}"
+    return (
+        "to create the file, on a machine with internet run `pip install pytorchcv`, then in "
+        f'Python: `net = pytorchcv.model_provider.get_model("{name}", pretrained=True)` and '
+        "`torch.save(net.state_dict(), path)`"
+    )
+
+
+def load_pretrained(model: nn.Module, path: str | Path) -> nn.Module:
+    """Load weights saved from pytorchcv (a state dict file) into ``model``, strictly.
+
+    Nothing is downloaded: the file must exist. Create it once with pytorchcv, e.g.
+    ``torch.save(pytorchcv.model_provider.get_model("resnet20_cifar100",
+    pretrained=True).state_dict(), path)``.
+
+    Args:
+        model: e.g. ``resnet20_cifar()``, whose module names are pytorchcv's.
+        path: the ``.pth`` file holding the state dict.
+
+    Returns:
+        ``model``, with the loaded weights.
+
+    Example:
+        >>> load_pretrained(resnet20_cifar(), "missing.pth")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: no weight file at missing.pth; to create the file, ...
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no weight file at {path}; {_how_to(model)}")
+    state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state_dict, dict) or not all(
+        isinstance(value, Tensor) for value in state_dict.values()
+    ):
+        raise ValueError(f"{path} does not hold a state dict of tensors; {_how_to(model)}")
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as error:
+        raise ValueError(
+            f"the weights in {path} do not fit this model (was it saved from the same "
+            f"architecture?): {error}; {_how_to(model)}"
+        ) from error
+    return model

@@ -1,0 +1,255 @@
+"""The CIFAR networks of the lab report and of the tricks assignment, Ho's LeNet-5 and the CIFAR
+ResNets: output shape, parameter count, a backward pass, checkpoints, pytorchcv's names."""
+
+import pytest
+import torch
+from torch import nn
+
+from course_lib.models.cifar import elexnet, shallow_cnn
+from course_lib.models.cifar_tricks import example_cnn, trick_cnn
+from course_lib.models.lenet5 import lenet5
+from course_lib.models.resnet_cifar import (
+    CHECKPOINTS,
+    ResNet,
+    checkpoints,
+    load_pretrained,
+    resnet18_cifar,
+    resnet20_cifar,
+    resnet56_cifar,
+)
+from course_lib.models.summary import count_parameters, layer_summary
+
+# Independent counts, written from the layer lists of the documents.
+
+
+def conv(in_channels, out_channels, k, bias=True):
+    return in_channels * out_channels * k * k + (out_channels if bias else 0)
+
+
+def linear(in_features, out_features):
+    return in_features * out_features + out_features
+
+
+def bn(channels):
+    return 2 * channels  # scale and shift
+
+
+def elexnet_count(channels, hidden, side):
+    """Five convs (7, 5, 3, 3, 3) with batch norm after the first two; side: final map size."""
+    c = (3, *channels)
+    convs = sum(conv(c[i], c[i + 1], k) for i, k in enumerate((7, 5, 3, 3, 3)))
+    fcs = linear(c[5] * side * side, hidden[0]) + linear(*hidden) + linear(hidden[1], 10)
+    return convs + bn(c[1]) + bn(c[2]) + fcs
+
+
+def trick_count(channels, k, side, batch_norm=False):
+    c = (3, *channels)
+    convs = sum(conv(a, b, k) + batch_norm * bn(b) for a, b in zip(c, c[1:], strict=False))
+    return convs + linear(c[-1] * side * side, 64) + batch_norm * bn(64) + linear(64, 10)
+
+
+def resnet_count(layers, widths, stem, num_classes):
+    total, width = conv(3, stem, 3, bias=False) + bn(stem), stem
+    for i, (num_blocks, out) in enumerate(zip(layers, widths, strict=True)):
+        for j in range(num_blocks):
+            total += 2 * bn(out) + conv(width, out, 3, False) + conv(out, out, 3, False)
+            if j == 0 and (i > 0 or width != out):
+                total += conv(width, out, 1, False) + bn(out)  # 1x1 shortcut
+            width = out
+    return total + linear(width, num_classes)
+
+
+A = (16, 32, 64, 128, 96)  # ElexNet's conv widths in version a
+B = (16, 64, 128, 256, 192)  # and from version b on
+CIFAR, MNIST32 = (2, 3, 32, 32), (2, 1, 32, 32)
+
+# name: (builder, input shape, number of outputs, parameter count)
+MODELS = {
+    "shallow_cnn": (shallow_cnn, CIFAR, 10, 62_006),
+    # side: a, b: 32 -conv1-> 26 -pool-> 12 -pool-> 5 -pool-> 2; c: 26 -> 12 -> 6; d: 32 -> 15 -> 7
+    "elexnet_a": (lambda: elexnet("a"), CIFAR, 10, elexnet_count(A, (384, 144), 2)),
+    "elexnet_b": (lambda: elexnet("b"), CIFAR, 10, elexnet_count(B, (768, 96), 2)),
+    "elexnet_c": (lambda: elexnet("c"), CIFAR, 10, elexnet_count(B, (768, 96), 6)),
+    "elexnet_d": (lambda: elexnet("d"), CIFAR, 10, elexnet_count(B, (768, 96), 7)),
+    "elexnet_final": (elexnet, CIFAR, 10, 18_068_970),
+    "example_cnn": (example_cnn, CIFAR, 10, 390_410),
+    "model1": (trick_cnn, CIFAR, 10, trick_count((64, 64, 64), 5, 4)),
+    "model2": (lambda: trick_cnn("model2"), CIFAR, 10, trick_count((32, 64, 128), 4, 4)),
+    "model1_all_tricks": (
+        lambda: trick_cnn(batch_norm=True, dropout=0.25, leaky_relu=0.1, kaiming_normal=True),
+        CIFAR, 10, trick_count((64, 64, 64), 5, 4, batch_norm=True),
+    ),
+    "model2_all_tricks": (
+        lambda: trick_cnn("model2", True, 0.25, 0.1, kaiming_normal=True),
+        CIFAR, 10, trick_count((32, 64, 128), 4, 4, batch_norm=True),
+    ),
+    "trick_final": (lambda: trick_cnn("final"), CIFAR, 10, trick_count((128,) * 4, 5, 2, True)),
+    "lenet5": (lenet5, MNIST32, 10, 61_706),
+    "lenet5_dropout": (lambda: lenet5(dropout=True), MNIST32, 10, 61_706),
+    "resnet18_cifar": (resnet18_cifar, CIFAR, 10, 11_173_962),
+    "resnet20_cifar": (resnet20_cifar, CIFAR, 100, 278_324),
+    "resnet56_cifar": (resnet56_cifar, CIFAR, 100, 861_620),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_shape_parameters_and_backward(name):
+    builder, shape, num_outputs, expected = MODELS[name]
+    torch.manual_seed(0)
+    model = builder()
+    Y = model(torch.randn(shape))
+    assert Y.shape == (shape[0], num_outputs)
+    assert count_parameters(model) == expected
+    Y.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_the_documents_counts_agree_with_the_layer_lists():
+    assert elexnet_count(B, (1568, 1568), 7) == 18_068_970
+    assert trick_count((32, 64, 128), 5, 4) == 390_410
+    assert (
+        linear(120, 84) + linear(84, 10) + conv(1, 6, 5) + conv(6, 16, 5) + conv(16, 120, 5)
+        == 61_706
+    )
+    assert resnet_count((2, 2, 2, 2), (64, 128, 256, 512), 64, 10) == 11_173_962
+    assert resnet_count((3, 3, 3), (16, 32, 64), 16, 100) == 278_324
+    assert resnet_count((9, 9, 9), (16, 32, 64), 16, 100) == 861_620
+
+
+def test_elexnet_summary_is_the_reports_table():
+    rows = layer_summary(elexnet(), (1, 3, 32, 32), depth=None).rows
+    table = [  # the report's table: type, output shape without the batch, parameters
+        ("Conv2d", (16, 32, 32), 2368), ("ReLU", (16, 32, 32), 0),
+        ("BatchNorm2d", (16, 32, 32), 32),
+        ("Conv2d", (64, 32, 32), 25664), ("ReLU", (64, 32, 32), 0),
+        ("BatchNorm2d", (64, 32, 32), 128), ("MaxPool2d", (64, 15, 15), 0),
+        ("Conv2d", (128, 15, 15), 73856), ("ReLU", (128, 15, 15), 0),
+        ("Conv2d", (256, 15, 15), 295168), ("ReLU", (256, 15, 15), 0),
+        ("Conv2d", (192, 15, 15), 442560), ("ReLU", (192, 15, 15), 0),
+        ("MaxPool2d", (192, 7, 7), 0),
+        ("Linear", (1568,), 14753312), ("Linear", (1568,), 2460192), ("Linear", (10,), 15690),
+    ]  # fmt: skip
+    assert [(kind, shape[1:], n) for _, kind, shape, n in rows] == table
+
+
+def test_resnet18_checkpoints_have_the_shapes_of_table_1():
+    model = resnet18_cifar().eval()
+    X = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        Ys = checkpoints(model, X)
+        expected_output = model(X)
+    shapes = [(64, 32, 32), (128, 16, 16), (256, 8, 8), (512, 4, 4), (512, 1, 1), (10,)]
+    assert [tuple(Y.shape) for Y in Ys] == [(2, *s) for s in shapes]
+    assert len(CHECKPOINTS) == 6
+    torch.testing.assert_close(Ys[-1], expected_output)
+    assert not model.features.stage1._forward_hooks  # the hooks are removed again
+
+
+def pytorchcv_shapes(units_per_stage, num_classes=100):
+    """Key -> shape of pytorchcv's resnet20/56_cifar100 state dict, from Ho's Appendices A, B."""
+    shapes = {}
+
+    def conv_block(prefix, in_channels, out_channels, k):  # ConvBlock: conv, bn[, activ]
+        shapes[f"{prefix}.conv.weight"] = (out_channels, in_channels, k, k)
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            shapes[f"{prefix}.bn.{name}"] = (out_channels,)
+        shapes[f"{prefix}.bn.num_batches_tracked"] = ()
+
+    conv_block("features.init_block", 3, 16, 3)
+    width = 16
+    for stage, out in enumerate((16, 32, 64), start=1):
+        for unit in range(1, units_per_stage + 1):
+            prefix = f"features.stage{stage}.unit{unit}"
+            conv_block(f"{prefix}.body.conv1", width, out, 3)
+            conv_block(f"{prefix}.body.conv2", out, out, 3)
+            if width != out:
+                conv_block(f"{prefix}.identity_conv", width, out, 1)
+            width = out
+    shapes["output.weight"], shapes["output.bias"] = (num_classes, 64), (num_classes,)
+    return shapes
+
+
+@pytest.mark.parametrize(
+    "builder, units, count", [(resnet20_cifar, 3, 278_324), (resnet56_cifar, 9, 861_620)]
+)
+def test_a_pytorchcv_state_dict_loads_strictly(builder, units, count, tmp_path):
+    shapes = pytorchcv_shapes(units)
+    not_parameters = ("running_mean", "running_var", "num_batches_tracked")
+    assert (
+        sum(torch.Size(s).numel() for k, s in shapes.items() if not k.endswith(not_parameters))
+        == count
+    )
+    torch.manual_seed(0)
+    state_dict = {k: torch.randn(s) if s else torch.tensor(7) for k, s in shapes.items()}
+    model = builder()
+    model.load_state_dict(state_dict, strict=True)
+    torch.save(state_dict, tmp_path / "weights.pth")
+    model = load_pretrained(builder(), tmp_path / "weights.pth")
+    key = "features.stage3.unit1.identity_conv.conv.weight"
+    torch.testing.assert_close(model.get_parameter(key), state_dict[key])
+    assert model.features.final_pool.kernel_size == 8
+
+
+def test_load_pretrained_explains_how_to_get_the_weights(tmp_path):
+    with pytest.raises(FileNotFoundError, match="pip install pytorchcv") as error:
+        load_pretrained(resnet56_cifar(), tmp_path / "resnet56.pth")
+    assert 'get_model("resnet56_cifar100", pretrained=True)' in str(error.value)
+    torch.save(resnet20_cifar().state_dict(), tmp_path / "resnet20.pth")
+    with pytest.raises(ValueError, match="do not fit this model"):
+        load_pretrained(resnet56_cifar(), tmp_path / "resnet20.pth")
+    torch.save([1, 2], tmp_path / "list.pth")
+    with pytest.raises(ValueError, match="state dict"):
+        load_pretrained(resnet20_cifar(), tmp_path / "list.pth")
+
+
+def test_lenet5_has_figure_1_names_and_dropout_only_in_training():
+    names = ["conv1", "tanh1", "pool1", "conv2", "tanh2", "pool2", "conv3", "tanh3", "flatten"]
+    names += ["linr1", "tanh4", "linr2"]
+    assert list(lenet5()._modules) == names
+    with_dropout = lenet5(dropout=True)
+    assert [m.p for m in with_dropout.modules() if isinstance(m, nn.Dropout)] == [0.2] * 4
+    plain = lenet5()
+    with_dropout.load_state_dict(plain.state_dict())
+    X = torch.randn(4, 1, 32, 32)
+    torch.testing.assert_close(with_dropout.eval()(X), plain.eval()(X))
+
+
+def test_trick_switches():
+    final = trick_cnn("final")
+    assert isinstance(final.classifier[1], nn.BatchNorm1d)
+    assert [m.negative_slope for m in final.modules() if isinstance(m, nn.LeakyReLU)] == [0.2] * 5
+    assert not any(
+        isinstance(m, nn.BatchNorm2d) for m in trick_cnn("final", batch_norm=False).modules()
+    )
+    assert len(trick_cnn("final", channels=(128,) * 3).feature_extractor) == 12
+    torch.manual_seed(0)
+    fan_in = 64 * 5 * 5  # the second convolution of Model 1
+    kaiming = trick_cnn(kaiming_normal=True).feature_extractor[3].weight
+    default = trick_cnn().feature_extractor[3].weight
+    assert kaiming.std().item() == pytest.approx((2 / fan_in) ** 0.5, rel=0.05)
+    assert default.std().item() == pytest.approx((1 / (3 * fan_in)) ** 0.5, rel=0.05)
+
+
+def test_bad_arguments_are_explained():
+    with pytest.raises(ValueError, match="version must be one of"):
+        elexnet("e")
+    with pytest.raises(ValueError, match="variant must be one of"):
+        trick_cnn("model3")
+    with pytest.raises(ValueError, match="must lie in"):
+        trick_cnn(dropout=1.0)
+    with pytest.raises(ValueError, match="must lie in"):
+        trick_cnn(leaky_relu=-0.1)
+    with pytest.raises(ValueError, match="shrink a 32x32 image"):
+        trick_cnn(channels=(64,) * 6)
+    with pytest.raises(ValueError, match="channels must be positive"):
+        trick_cnn(channels=())
+    with pytest.raises(ValueError, match="dropout must be True or False"):
+        lenet5(dropout=0.2)
+    with pytest.raises(ValueError, match="num_classes must be positive"):
+        shallow_cnn(num_classes=0)
+    with pytest.raises(ValueError, match="one positive entry per stage"):
+        ResNet((2, 2), (64,), init_channels=64)
+    with pytest.raises(ValueError, match="divisible"):
+        ResNet((1, 1, 1, 1), (8, 8, 8, 8), init_channels=8, image_size=20)
+    with pytest.raises(ValueError, match="no modules named"):
+        checkpoints(resnet20_cifar(), torch.zeros(1, 3, 32, 32), names=("layer1",))
