@@ -30,7 +30,7 @@ book: install
 	$(PYTHON) tools/check_site.py _build/html
 
 test: install
-	COURSE_PROFILE=quick $(PYTHON) -m pytest
+	COURSE_PROFILE=quick COURSE_OFFLINE=1 $(PYTHON) -m pytest
 
 exercises: install
 	$(PYTHON) -m course_lib.exercises solutions exercises
