@@ -253,3 +253,22 @@ def test_bad_arguments_are_explained():
         ResNet((1, 1, 1, 1), (8, 8, 8, 8), init_channels=8, image_size=20)
     with pytest.raises(ValueError, match="no modules named"):
         checkpoints(resnet20_cifar(), torch.zeros(1, 3, 32, 32), names=("layer1",))
+
+
+def test_resnet18_table_is_the_lab_reports_but_for_the_modules_it_calls_as_functions():
+    """torchsummary of resnet18_cifar at batch 500 is the report's 58 rows once the block's
+    last ReLU and the average pooling, which the report calls as functions, are left out."""
+    import re
+
+    from course_lib.models.summary import torchsummary
+    from course_lib.scorecard import reference
+
+    summary = torchsummary(resnet18_cifar(), (3, 32, 32), batch_size=500)
+    kept = [
+        ("ResidualBlock" if kind == "BasicBlock" else kind, list(shape), n)
+        for name, kind, shape, n in summary.rows
+        if not re.search(r"unit\d+\.activ$", name) and kind != "AvgPool2d"
+    ]
+    assert kept == [tuple(row) for row in reference("lab_report.resnet18_summary")]
+    assert len(summary.rows) == 58 + 8 + 1
+    assert summary.total_params == 11_173_962

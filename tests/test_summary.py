@@ -161,3 +161,51 @@ def test_non_module_raises_type_error():
         count_parameters([nn.Linear(2, 2)])
     with pytest.raises(TypeError, match="expects an nn.Module"):
         layer_summary(lambda X: X, (1, 2))
+
+
+def test_torchsummary_lists_blocks_after_their_layers_and_counts_own_parameters():
+    from course_lib.models.summary import TorchSummary, torchsummary
+
+    class Block(nn.Module):  # a module that is not a container: torchsummary lists it
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(2, 2, 3, padding=1), nn.BatchNorm2d(2))
+            self.scale = nn.Parameter(torch.ones(1))
+
+        def forward(self, X):
+            return self.body(X) * self.scale
+
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), Block(), nn.Flatten(), nn.Linear(32, 3))
+    summary = torchsummary(net, (1, 4, 4), batch_size=500)
+    assert isinstance(summary, TorchSummary)
+    kinds = [kind for _, kind, _, _ in summary.rows]
+    assert kinds == ["Conv2d", "Conv2d", "BatchNorm2d", "Block", "Flatten", "Linear"]
+    assert [n for *_, n in summary.rows] == [20, 38, 4, 1, 0, 99]  # Block: only its own scale
+    assert summary.shapes()[0] == (500, 2, 4, 4) and summary.shapes()[-1] == (500, 3)
+    assert summary.total_params == count_parameters(net) == 162
+    text = str(summary).splitlines()
+    assert text[1].split() == ["Layer", "(type)", "Output", "Shape", "Param", "#"]
+    assert text[3].split() == ["Conv2d-1", "[500,", "2,", "4,", "4]", "20"]
+    assert "Total params: 162" in text and "Params size (MB): 0.00" in text
+    per_image = torchsummary(net, (1, 4, 4))
+    assert per_image.shapes()[0] == (-1, 2, 4, 4)
+    outputs = 4 * 32 + 32 + 3  # four (2, 4, 4) maps, the flattened 32 and the 3 scores
+    assert per_image.sizes_mb()["forward_backward"] == pytest.approx(2 * outputs * 4 / 2**20)
+    with pytest.raises(ValueError, match="batch_size must be a positive int or -1"):
+        torchsummary(net, (1, 4, 4), batch_size=0)
+
+
+def test_torchsummary_sizes_reproduce_the_lab_reports_resnet18_footer():
+    """The report's ResNet-18 rows (58, batch 500) give the sizes it prints at their foot."""
+    from course_lib.models.summary import TorchSummary
+    from course_lib.scorecard import reference
+
+    rows = [
+        (str(i), kind, tuple(shape), n)
+        for i, (kind, shape, n) in enumerate(reference("lab_report.resnet18_summary"))
+    ]
+    total = sum(n for *_, n in rows)
+    summary = TorchSummary(rows, (3, 32, 32), total, total, batch_size=500)
+    printed = reference("lab_report.resnet18_summary_sizes_mb")
+    assert {k: round(v, 2) for k, v in summary.sizes_mb().items()} == printed
+    assert "Forward/backward pass size (MB): 6812.54" in str(summary)

@@ -1,12 +1,15 @@
 """Parameter counts and layer-by-layer output shapes of a model.
 
 ``layer_summary`` runs one forward pass and records what each layer outputs, as d2l's
-``layer_summary`` and the ``torchsummary`` package print it; ``count_parameters`` counts
-weights, and says so when lazy layers have not been initialized yet.
+``layer_summary`` and the ``torchsummary`` package print it; ``torchsummary`` lays the table
+out exactly as that package does (every module but the containers, numbered rows, the batch
+size the document used, the memory sizes at the foot); ``count_parameters`` counts weights,
+and says so when lazy layers have not been initialized yet.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -183,3 +186,116 @@ def layer_summary(
     rows = [(name, type(mod).__name__, shape, count_parameters(mod)) for name, mod, shape in calls]
     total = count_parameters(model)
     return LayerSummary(rows, tuple(input_shape), total, count_parameters(model, True))
+
+
+# torchsummary leaves these containers out of its table and lists every other module.
+_CONTAINERS = (nn.Sequential, nn.ModuleList, nn.ModuleDict)
+
+
+@dataclass
+class TorchSummary(LayerSummary):
+    """A table as the ``torchsummary`` package prints it (``torchsummary.summary``).
+
+    Rows list every module but the model itself and its containers (``nn.Sequential``,
+    ``nn.ModuleList``), in the order their forward calls finish, so a block comes after its
+    layers; each row counts only the module's own parameters (a block holds none of its own).
+    The first entry of every output shape is ``batch_size``, as torchsummary shows it.
+
+    Attributes:
+        batch_size: the batch size shown in the shapes and used for the memory sizes (-1: per
+            image, torchsummary's default).
+    """
+
+    batch_size: int = -1
+
+    def sizes_mb(self) -> dict[str, float]:
+        """The memory estimates at the foot of torchsummary's table, in MB (2**20 bytes).
+
+        Returns:
+            ``input``, ``forward_backward`` (every row's output in float32, twice: values and
+            gradients), ``params`` and ``total``.
+        """
+        batch = abs(self.batch_size)
+        mb = 4 / 2**20  # float32
+        sizes = {
+            "input": math.prod(self.input_shape) * batch * mb,
+            "forward_backward": 2 * sum(math.prod(s[1:]) * batch for s in self.shapes()) * mb,
+            "params": self.total_params * mb,
+        }
+        sizes["total"] = sum(sizes.values())
+        return sizes
+
+    def __str__(self) -> str:
+        """Return the table in torchsummary's layout: ``Conv2d-1  [500, 16, 32, 32]  2,368``."""
+        rule, double = "-" * 64, "=" * 64
+        lines = [rule, f"{'Layer (type)':>20}  {'Output Shape':>25} {'Param #':>15}", double]
+        for index, (_, kind, shape, n) in enumerate(self.rows, start=1):
+            lines.append(f"{f'{kind}-{index}':>20}  {str(list(shape)):>25} {n:>15,}")
+        sizes = self.sizes_mb()
+        lines += [
+            double,
+            f"Total params: {self.total_params:,}",
+            f"Trainable params: {self.trainable_params:,}",
+            f"Non-trainable params: {self.total_params - self.trainable_params:,}",
+            rule,
+            f"Input size (MB): {sizes['input']:.2f}",
+            f"Forward/backward pass size (MB): {sizes['forward_backward']:.2f}",
+            f"Params size (MB): {sizes['params']:.2f}",
+            f"Estimated Total Size (MB): {sizes['total']:.2f}",
+            rule,
+        ]
+        return "\n".join(lines)
+
+
+def torchsummary(
+    model: nn.Module, input_size: tuple[int, ...], batch_size: int = -1, device=None
+) -> TorchSummary:
+    """The table ``torchsummary.summary(model, input_size, batch_size)`` prints, without it.
+
+    Documents that used the ``torchsummary`` package print its tables; this builds the same
+    table for a course model, so the two can be compared row by row. Like torchsummary, it runs
+    a batch of two random inputs (here in eval mode, without gradients, modes restored) and
+    writes ``batch_size`` in place of the batch dimension.
+
+    Args:
+        model: the network.
+        input_size: the shape of one input without the batch, e.g. ``(3, 32, 32)``.
+        batch_size: shown as the first dimension of every output shape, and used for the
+            memory sizes; -1 (torchsummary's default) for a single input.
+        device: where to run; by default the device of the model's first parameter.
+
+    Returns:
+        A ``TorchSummary``: ``rows`` are (module name, type, output shape, own parameters).
+
+    Example:
+        >>> net = nn.Sequential(nn.Conv2d(3, 6, 5), nn.ReLU(), nn.Flatten(), nn.Linear(4704, 10))
+        >>> summary = torchsummary(net, (3, 32, 32), batch_size=500)
+        >>> summary.rows[0], summary.total_params
+        (('0', 'Conv2d', (500, 6, 28, 28), 456), 47506)
+    """
+    if type(batch_size) is not int or batch_size == 0 or batch_size < -1:
+        raise ValueError(f"batch_size must be a positive int or -1, got {batch_size!r}")
+    rows = []
+
+    def record(name: str, module: nn.Module, output) -> None:
+        shape = _first_shape(output) or ()
+        own = sum(p.numel() for p in module.parameters(recurse=False))
+        rows.append((name, type(module).__name__, (batch_size, *shape[1:]), own))
+
+    listed = [
+        (name, module)
+        for name, module in model.named_modules()
+        if name and not isinstance(module, _CONTAINERS)
+    ]
+    handles = [
+        module.register_forward_hook(lambda mod, args, out, name=name: record(name, mod, out))
+        for name, module in listed
+    ]
+    try:
+        summary = layer_summary(model, (2, *input_size), depth=1, device=device)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return TorchSummary(
+        rows, tuple(input_size), summary.total_params, summary.trainable_params, batch_size
+    )
