@@ -158,6 +158,26 @@ class Scorecard:
         name = SOURCE_NAMES.get(source, source)
         self.rows.append((quantity, _show(reported), _show(measured), status, name))
 
+    def add_check(
+        self, quantity: str, reported: str, measured: Any, holds: bool, source: str
+    ) -> None:
+        """Add a row for a result the source states in words rather than as a number.
+
+        ``reported`` is that statement, ``measured`` what this run found, and ``holds`` the
+        verdict of the caller's code on whether ``measured`` shows it.
+
+        Example:
+            >>> card = Scorecard("quick", hardware="CPU")
+            >>> card.add_check("error falls", "falls layer by layer", [3.1, 2.0], True, "src")
+            >>> card.rows[0][3]
+            'reproduced'
+        """
+        if not isinstance(holds, bool):
+            raise TypeError(f"holds must be a bool computed from the run, got {holds!r}")
+        status = "reproduced" if holds else "not reproduced"
+        name = SOURCE_NAMES.get(source, source)
+        self.rows.append((quantity, reported, _show(measured), status, name))
+
     def __repr__(self) -> str:
         return str(self)
 

@@ -35,3 +35,14 @@ def test_scorecard_shows_profile_hardware_and_status():
     html = card._repr_html_()
     assert "| - | 0.91 | not reported by the source |" in text
     assert html.count("<tr>") == 4 and "lab report on CIFAR-10" in html
+
+
+def test_a_qualitative_check_shows_the_statement_and_the_verdict():
+    card = Scorecard("quick", hardware="CPU: test")
+    card.add_check("MSE shape", "low, then rising", [0.1, 0.9], True, "bjorklund2024decoding")
+    card.add_check("accuracy", "about 20%", [55.0], False, "bjorklund2024decoding")
+    text = str(card)
+    assert "MSE shape | low, then rising | [0.1, 0.9] | reproduced | Björklund" in text
+    assert "| about 20% | [55] | not reproduced |" in text
+    with pytest.raises(TypeError, match="holds must be a bool"):
+        card.add_check("x", "y", 1, 1, "z")
