@@ -2,6 +2,14 @@
 
 from course_lib.models.cifar import ElexNet, ShallowCNN, elexnet, shallow_cnn
 from course_lib.models.cifar_tricks import example_cnn, trick_cnn
+from course_lib.models.decoders import (
+    DecoderBlock,
+    ResNetDecoder,
+    Unpool,
+    encoder_upto,
+    resnet18_decoder,
+    warm_start,
+)
 from course_lib.models.lenet import init_cnn, lenet, modern_lenet
 from course_lib.models.lenet5 import lenet5
 from course_lib.models.resnet import Residual, resnet18
@@ -21,17 +29,22 @@ from course_lib.models.vgg import vgg, vgg11, vgg16, vgg19, vgg_block
 __all__ = [
     "CHECKPOINTS",
     "BasicBlock",
+    "DecoderBlock",
     "ElexNet",
     "LayerSummary",
     "ResNet",
+    "ResNetDecoder",
     "Residual",
     "ShallowCNN",
+    "Unpool",
     "checkpoints",
     "elexnet",
+    "encoder_upto",
     "example_cnn",
     "lenet5",
     "load_pretrained",
     "resnet18_cifar",
+    "resnet18_decoder",
     "resnet20_cifar",
     "resnet56_cifar",
     "shallow_cnn",
@@ -47,4 +60,5 @@ __all__ = [
     "vgg16",
     "vgg19",
     "vgg_block",
+    "warm_start",
 ]
