@@ -1,0 +1,116 @@
+"""pytorchcv's pretrained CIFAR-100 ResNet-20 and ResNet-56, the networks of Ho's Section VII.
+
+Ho (2022) takes the pretrained weights of Sémery's model zoo (pytorchcv, converted from Gluon),
+which reports test errors of 29.64% and 24.88% on CIFAR-100. Our ``resnet20_cifar`` and
+``resnet56_cifar`` use pytorchcv's module names, so its state dicts load unchanged.
+:func:`pytorchcv_resnet` finds the weights in this order:
+
+1. the file ``path``, if given;
+2. pytorchcv's file (e.g. ``resnet20_cifar100-2964-a5322afe.pth``) in the course's data folder
+   under ``pytorchcv/``, or in pytorchcv's own cache ``~/.torch/models``;
+3. pytorchcv itself, when it is installed and downloads are allowed (it fetches the file from
+   GitHub into the data folder).
+
+Otherwise the ``full`` profile stops with an error that names the file, where to put it and
+where to get it; the ``quick`` profile says so and returns the network with random weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from torch import nn
+
+from course_lib.data.datasets import data_root, is_offline
+from course_lib.models.resnet_cifar import load_pretrained, resnet20_cifar, resnet56_cifar
+
+ZOO = "https://github.com/osmr/imgclsmob/releases/download"
+# name: (builder, pytorchcv's file name, release tag, reported CIFAR-100 test error in %)
+PYTORCHCV: dict[str, tuple[Callable[..., nn.Module], str, str, float]] = {
+    "resnet20_cifar100": (resnet20_cifar, "resnet20_cifar100-2964-a5322afe.pth", "v0.0.180", 29.64),
+    "resnet56_cifar100": (resnet56_cifar, "resnet56_cifar100-2488-d65f53b1.pth", "v0.0.181", 24.88),
+}  # fmt: skip
+
+
+def _places(file: str, root: str | Path | None) -> list[Path]:
+    return [data_root(root) / "pytorchcv" / file, Path("~/.torch/models").expanduser() / file]
+
+
+def _how_to(name: str, places: list[Path]) -> str:
+    _, file, tag, _ = PYTORCHCV[name]
+    return (
+        f"Put pytorchcv's weight file {file} at {places[0]} (or in {places[1].parent}): download "
+        f"{ZOO}/{tag}/{file}.zip and unzip it there, or on a machine with internet run "
+        f'`pip install pytorchcv` and `pytorchcv.model_provider.get_model("{name}", '
+        f'pretrained=True, root="{places[0].parent}")`. COURSE_DATA sets the data folder.'
+    )
+
+
+def _download(name: str, folder: Path) -> nn.Module | None:
+    """pytorchcv's pretrained network, downloaded into ``folder``; None without pytorchcv."""
+    try:
+        from pytorchcv.model_provider import get_model
+    except ImportError:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    return get_model(name, pretrained=True, root=str(folder))
+
+
+def pytorchcv_resnet(
+    name: str,
+    *,
+    profile: str,
+    path: str | Path | None = None,
+    root: str | Path | None = None,
+    offline: bool | None = None,
+) -> tuple[nn.Module, bool]:
+    """The CIFAR-100 ResNet ``name`` with pytorchcv's pretrained weights (see the module).
+
+    Args:
+        name: "resnet20_cifar100" or "resnet56_cifar100".
+        profile: "full" raises when the weights cannot be had; "quick" falls back to random
+            weights and says so.
+        path: a state-dict file to load (pytorchcv's, or ``torch.save(model.state_dict())``).
+        root: the data folder (see ``course_lib.data.data_root``).
+        offline: forbid downloads; None reads ``COURSE_OFFLINE``.
+
+    Returns:
+        ``(model, pretrained)``: the network (on the CPU) and whether it has the weights.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist, or (``full``) no weights could be found.
+
+    Example:
+        >>> model, pretrained = pytorchcv_resnet(
+        ...     "resnet20_cifar100", profile="quick", root="/nonexistent", offline=True
+        ... )  # doctest: +ELLIPSIS
+        No pretrained weights for resnet20_cifar100 ...
+        >>> pretrained
+        False
+    """
+    if name not in PYTORCHCV:
+        raise ValueError(f"unknown network {name!r}; choose one of {list(PYTORCHCV)}")
+    if profile not in ("quick", "full"):
+        raise ValueError(f"unknown profile {profile!r}; choose 'quick' or 'full'")
+    builder, file, _, _ = PYTORCHCV[name]
+    model = builder(num_classes=100)
+    if path is not None:
+        return load_pretrained(model, path), True
+    places = _places(file, root)
+    for place in places:
+        if place.is_file():
+            return load_pretrained(model, place), True
+    downloaded = None if is_offline(offline) else _download(name, places[0].parent)
+    if downloaded is not None:
+        model.load_state_dict(downloaded.state_dict(), strict=True)
+        return model, True
+    why = "offline" if is_offline(offline) else "pytorchcv is not installed"
+    how = _how_to(name, places)
+    if profile == "full":
+        raise FileNotFoundError(f"No pretrained weights for {name} ({why}). {how}")
+    print(
+        f"No pretrained weights for {name} ({why}): using random weights, so what follows shows "
+        f"an untrained network, not Ho's. {how}"
+    )
+    return model, False
