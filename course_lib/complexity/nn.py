@@ -10,8 +10,8 @@ Computing it takes the N x N distances. The fast way, ``|a|^2 + |b|^2 - 2 a.b`` 
 matrix product in float32, has three traps, and ``nearest_neighbours`` avoids each:
 
 - **Offsets.** When all points share a large offset, ``|a|^2`` and ``2 a.b`` are huge and
-  nearly equal, and float32 cancels the answer away. The data are centred first (in float64)
-  and scaled by a power of two, which changes no distance ranking.
+  nearly equal, and float32 cancels the answer away. The data are centred first (the mean in
+  float64) and scaled by a power of two, which changes no distance ranking.
 - **Near-ties.** float32 still errs by a little. Every float32 distance is turned into a lower
   bound by subtracting a margin (``margin``, Higham and Mary's probabilistic bound on a float32
   dot product with 12 standard deviations to spare); the candidates whose lower bound is

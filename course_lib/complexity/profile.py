@@ -40,6 +40,8 @@ class LayerComplexity:
         kind: the module's class name, e.g. "Conv2d", "BatchNorm2d", "Dropout".
         dim: the dimension D of the flattened representation.
         error: the measure there (the leave-one-out 1-NN error unless another was given).
+        measured: False when the position holds the very tensor of an earlier one (a layer's
+            input that is the previous layer's output), whose error it repeats.
     """
 
     layer: str
@@ -47,6 +49,7 @@ class LayerComplexity:
     kind: str
     dim: int
     error: float
+    measured: bool = True
 
     @property
     def label(self) -> str:
@@ -255,11 +258,14 @@ def complexity_profile(
         for Xi, yi in parts
     ]  # fmt: skip
     mean = [sum(run[k][4] for run in runs) / subsets for k in range(len(runs[0]))]
-    return [LayerComplexity(*row[:4], error) for row, error in zip(runs[0], mean, strict=True)]
+    return [
+        LayerComplexity(*row[:4], error, measured=row[5])
+        for row, error in zip(runs[0], mean, strict=True)
+    ]
 
 
 def _profile(model, layers, X, y, measure, batch_size, device, max_bytes, dropout_active, seed):
-    """One profile, as tuples ``(layer, position, kind, dim, error)``."""
+    """One profile, as tuples ``(layer, position, kind, dim, error, measured)``."""
     model_device = next(model.parameters(), torch.empty(0)).device
     device = torch.device(device) if device is not None else model_device
     budget = max_bytes or _default_max_bytes(device)
@@ -275,7 +281,10 @@ def _profile(model, layers, X, y, measure, batch_size, device, max_bytes, dropou
             for i, R in buffers.items():
                 errors[i] = measure(R, y, device=device)
             del buffers
-    return [(p.layer, p.position, p.kind, p.dim, errors[p.source]) for p in positions]
+    return [
+        (p.layer, p.position, p.kind, p.dim, errors[p.source], p.source == i)
+        for i, p in enumerate(positions)
+    ]
 
 
 def classification_error(model: nn.Module, X: Tensor, y: Tensor, *, batch_size: int = 500) -> float:

@@ -1,6 +1,6 @@
 """The exact leave-one-out nearest-neighbour search behind ``nn_error`` (see ``nn`` for why).
 
-1. Centre the data in float64, scale by a power of two, store as float32 ``Xc``.
+1. Centre the data (the mean in float64), scale by a power of two, store as float32 ``Xc``.
 2. The float32 pass, block by block over the upper triangle of the distance matrix: lower
    bounds ``lb = |a|^2 + |b|^2 - 2 a.b - margin`` and, per point, a shortlist of the ``k``
    smallest.
@@ -60,7 +60,7 @@ def margin(D: int) -> float:
 
 
 def _centred(X: Tensor, device: torch.device, chunk: int) -> tuple[Tensor, float]:
-    """``(X - mean) * scale`` as float32 on ``device``, centred in float64, and the scale.
+    """``(X - mean) * scale`` as float32 on ``device``, and the scale.
 
     The scale is a power of two that brings every entry into [-1, 1]: exact, it changes no
     distance ranking, and no float32 overflow however large the data.
@@ -76,9 +76,14 @@ def _centred(X: Tensor, device: torch.device, chunk: int) -> tuple[Tensor, float
     mean = total / len(X)
     spread = (high - low).max().item()  # bounds every |x - mean|
     scale = 2.0 ** min(-math.frexp(spread)[1], 1000) if spread > 0 else 1.0
+    # float32 data are centred in float32: x - fl(mean) is x - mean rounded once (the shift
+    # by fl(mean) - mean is the same for every point and moves no distance).
+    narrow = X.dtype == torch.float32 and spread < 1e37
+    shift = mean.float() if narrow else mean
     Xc = torch.empty(X.shape, dtype=torch.float32, device=device)
     for i in range(0, len(X), chunk):
-        Xc[i : i + chunk] = (X[i : i + chunk].to(device, torch.float64) - mean) * scale
+        block = X[i : i + chunk].to(device)
+        Xc[i : i + chunk] = (block - shift).mul_(scale) if narrow else (block - shift) * scale
     return Xc, scale
 
 
@@ -197,7 +202,8 @@ def _search(
 ) -> Neighbours:
     n = len(X)
     Xc, scale = _centred(X, device, block)
-    sq = torch.cat([Xc[i : i + block].double().square().sum(1) for i in range(0, n, block)])
+    sq = torch.cat([Xc[i : i + block].square().sum(1, dtype=torch.float64)
+                    for i in range(0, n, block)])  # fmt: skip
     a = ((1 - 2 * margin(X.shape[1])) * sq).float()
     k = min(SHORTLIST, n - 1)
     best, index = _shortlist(Xc, a, k, block, codes, among)
