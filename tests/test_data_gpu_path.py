@@ -198,3 +198,22 @@ def test_batches_on_the_gpu_equal_those_on_the_cpu():
     on_gpu.set_epoch(0)
     for (X, y), (X_cpu, y_cpu) in zip(all_batches(on_gpu), cpu, strict=True):
         assert torch.equal(y, y_cpu) and np.allclose(X.numpy(), X_cpu.numpy(), atol=1e-5)
+
+
+def test_cifar_at_224_is_stored_at_32_and_upscaled_batch_by_batch(tmp_path, capsys):
+    """Fine-tuning an ImageNet network: the 32x32 images stay resident, each batch is resized
+    on the device, and the result is torchvision's Resize(224) + ToTensor + Normalize."""
+    imagenet = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+    data = load_data(
+        "cifar10", profile="quick", batch_size=8, resize=224, normalize="imagenet", train_size=8,
+        test_size=8, fast=True, device="cpu", offline=True, root=tmp_path,
+    )  # fmt: skip
+    assert isinstance(data.test, DeviceLoader) and data.image_size == (224, 224)
+    assert data.test.images.shape == (8, 3, 32, 32) and data.test.images.dtype == torch.uint8
+    X, _ = next(iter(data.test))
+    assert X.shape == (8, 3, 224, 224) and X.dtype == torch.float32
+    pipeline = T.Compose([T.Resize((224, 224)), T.ToTensor(), T.Normalize(*imagenet)])
+    expected = torch.stack(
+        [pipeline(Image.fromarray(x.permute(1, 2, 0).numpy())) for x in data.test.images]
+    )
+    assert (X - expected).abs().max() <= 1.5 / (255 * min(imagenet[1]))

@@ -10,6 +10,7 @@ from course_lib.models.decoders import (
     resnet18_decoder,
     warm_start,
 )
+from course_lib.models.imagenet import WeightsNotFoundError, imagenet_categories, imagenet_resnet18
 from course_lib.models.lenet import init_cnn, lenet, modern_lenet
 from course_lib.models.lenet5 import lenet5
 from course_lib.models.resnet import Residual, resnet18
@@ -37,10 +38,13 @@ __all__ = [
     "Residual",
     "ShallowCNN",
     "Unpool",
+    "WeightsNotFoundError",
     "checkpoints",
     "elexnet",
     "encoder_upto",
     "example_cnn",
+    "imagenet_categories",
+    "imagenet_resnet18",
     "lenet5",
     "load_pretrained",
     "resnet18_cifar",
