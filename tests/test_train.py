@@ -328,6 +328,17 @@ def test_checkpoint_holds_the_whole_state(tmp_path):
     assert torch.equal(model[0].weight, state["model"]["0.weight"])
 
 
+def test_load_weights_takes_a_plain_state_dict_and_names_a_missing_file(tmp_path):
+    path = tmp_path / "weights.pt"
+    torch.save(small_cnn(seed=3).state_dict(), path)
+    model = load_weights(small_cnn(seed=9), path)
+    assert torch.equal(model[0].weight, small_cnn(seed=3)[0].weight)
+    with pytest.raises(ValueError, match="plain state dict"):
+        load_weights(small_cnn(), path, best=True)
+    with pytest.raises(FileNotFoundError, match="torch.save"):
+        load_weights(small_cnn(), tmp_path / "missing.pt")
+
+
 def test_finished_run_is_not_trained_again(tmp_path, capsys):
     path = tmp_path / "run.pt"
     model = small_cnn()

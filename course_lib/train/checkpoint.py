@@ -81,13 +81,14 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 
 def load_weights(model: nn.Module, path: str | os.PathLike, best: bool = False) -> nn.Module:
-    """Load the weights of a checkpoint that ``fit`` wrote into ``model``.
+    """Load into ``model`` the weights of a checkpoint that ``fit`` wrote, or a saved state dict.
 
     Args:
         model: a model of the same architecture as the one trained.
-        path: the checkpoint file (``TrainConfig.checkpoint``).
+        path: the checkpoint file (``TrainConfig.checkpoint``), or a file written by
+            ``torch.save(model.state_dict(), path)``.
         best: load the weights of the best epoch that early stopping kept, instead of those
-            of the last completed epoch.
+            of the last completed epoch (checkpoints of ``fit`` only).
 
     Returns:
         ``model``, with the weights loaded.
@@ -99,7 +100,17 @@ def load_weights(model: nn.Module, path: str | os.PathLike, best: bool = False) 
         ...     load_weights(nn.Linear(2, 1), f"{folder}/run.pt")
         Linear(in_features=2, out_features=1, bias=True)
     """
+    if not Path(path).is_file():
+        raise FileNotFoundError(
+            f"no weights at {path}: give a checkpoint written by fit (TrainConfig(checkpoint="
+            "path)) or a file written by torch.save(model.state_dict(), path)"
+        )
     state = load_checkpoint(path)
+    if "model" not in state and state and all(isinstance(v, torch.Tensor) for v in state.values()):
+        if best:
+            raise ValueError(f"{path} is a plain state dict: it holds no best weights")
+        model.load_state_dict(state)  # a state dict saved with torch.save
+        return model
     if "model" not in state:
         raise ValueError(f"{path} holds no model weights; was it written by fit?")
     weights = state["model"]
