@@ -7,15 +7,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from course_lib.models import ResNet, ResNetDecoder, resnet18_cifar
+from course_lib.models import ResNet, ResNetDecoder
 from course_lib.train import TrainConfig
-from course_lib.train.decoding import (
-    checkpoint_name,
-    evaluate_decoder,
-    evaluate_decoders,
-    fit_decoder,
-    fit_decoders,
-)
+from course_lib.train.decoding import fit_decoder, fit_decoders
+from course_lib.train.reconstruction import evaluate_decoder
 
 SHAPE = dict(layers=(1, 1), channels=(8, 16), init_channels=8, num_classes=3, image_size=8)
 
@@ -102,23 +97,6 @@ def test_decoders_are_trained_in_order_each_from_the_one_before(setting):
             assert torch.allclose(value, stage2[name], atol=1e-8), name
     with pytest.raises(ValueError, match="increasing"):
         fit_decoders(model, data, config, checkpoints=(2, 1), build=small_decoder)
-
-
-def test_evaluating_several_decoders_at_once_agrees_with_one_at_a_time(setting):
-    model, data, _ = setting
-    decoders = {k: small_decoder(k) for k in (1, 3, 4)}
-    together = evaluate_decoders(decoders, model, data.val)
-    for k, decoder in decoders.items():
-        alone = evaluate_decoder(decoder, model, data.val)
-        assert together[k].mse == pytest.approx(alone.mse, rel=1e-5)
-        assert together[k].accuracy == alone.accuracy
-        assert together[k].num_examples == 16
-
-
-def test_checkpoint_names_are_the_hooked_modules():
-    names = [checkpoint_name(resnet18_cifar(), k) for k in range(1, 7)]
-    assert names[:4] == [f"features.stage{s}" for s in range(1, 5)]
-    assert names[4:] == ["features.final_pool", "output"]
 
 
 def test_mistakes_are_explained(setting):
