@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from course_lib.complexity.search import Neighbours, nearest
+from course_lib.complexity.search import Neighbours, nearest, threads_for
 
 AMONG = ("all", "same", "other")
 
@@ -159,11 +159,13 @@ def nn_errors(
     codes = as_labels(y, len(X), torch.device("cpu"))
     if int(codes.max()) == 0:
         raise ValueError("y has only one class: the nearest-neighbour error is undefined")
-    nb = nearest(X, None, "all", *_settings(X, device, block_size))
-    rows, cols = nb.rows.cpu(), nb.cols.cpu()
-    wrong = (codes[rows] != codes[cols]).double()
-    errors = torch.zeros(len(X), dtype=torch.float64).index_add_(0, rows, wrong)
-    return errors / torch.bincount(rows, minlength=len(X))
+    device, block = _settings(X, device, block_size)
+    with threads_for(len(X), device):
+        nb = nearest(X, None, "all", device, block)
+        rows, cols = nb.rows.cpu(), nb.cols.cpu()
+        wrong = (codes[rows] != codes[cols]).double()
+        errors = torch.zeros(len(X), dtype=torch.float64).index_add_(0, rows, wrong)
+        return errors / torch.bincount(rows, minlength=len(X))
 
 
 def nn_error(

@@ -78,7 +78,7 @@ def plot_complexity(
     colours = plt.get_cmap(cmap)
     marked = [i for i, p in enumerate(first) if p.kind in mark and p.position == "out"]
     for k, (key, run) in enumerate(runs.items()):
-        colour = colours(k / max(1, len(runs) - 1))
+        colour = colours(0.85 * k / max(1, len(runs) - 1))  # the palest end is hard to see
         label = None if key is None else f"{key_name} {key}"
         errors = [100 * p.error for p in run]
         ax.plot(range(n), errors, color=colour, lw=1.4, label=label)
@@ -99,5 +99,5 @@ def plot_complexity(
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     if len(runs) > 1 or marked:
-        ax.legend(fontsize=7, ncol=2 if len(runs) > 8 else 1, loc="upper right")
+        ax.legend(fontsize=7, ncol=2 if len(runs) > 8 else 1, loc="best")
     return ax.figure, ax

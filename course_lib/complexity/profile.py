@@ -25,6 +25,7 @@ from torch import Tensor, nn
 
 from course_lib.complexity.nn import nn_error
 from course_lib.complexity.precision import full_precision
+from course_lib.complexity.search import threads_for
 
 SKIPPED = (nn.Flatten, nn.Identity)  # change no distance: left out unless named in ``layers``
 
@@ -271,7 +272,8 @@ def _profile(model, layers, X, y, measure, batch_size, device, max_bytes, dropou
     budget = max_bytes or _default_max_bytes(device)
     forks = [model_device] if model_device.type == "cuda" else []
     errors: dict[int, float] = {}
-    with torch.no_grad(), full_precision(), _evaluation(model, dropout_active, seed):
+    small = threads_for(len(X), model_device if device.type == "cpu" else device)
+    with torch.no_grad(), full_precision(), _evaluation(model, dropout_active, seed), small:
         with torch.random.fork_rng(devices=forks):  # dropout masks leave no trace outside
             positions = _probe(model, layers, X[:1].to(model_device))
         for group in _groups(positions, len(X), budget):

@@ -14,17 +14,22 @@
 from __future__ import annotations
 
 import math
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from course_lib.complexity.precision import full_precision
+from course_lib.data.loaders import one_thread_on_cpu
 
 TIE_RTOL = 1e-9  # distances within this relative gap of the nearest are ties (float64)
 LAMBDA = 12.0  # standard deviations of float32 rounding covered by the margin
 SHORTLIST = 8  # candidates kept per point from the float32 pass
-RECHECK_BYTES = 1 << 27  # float64 working memory of the exact re-measurement, per chunk
+RECHECK_BYTES = 1 << 22  # float64 working memory of the exact re-measurement, per chunk
+# On a CPU, fewer points than this run on one thread: their operations are too small to share
+# between threads, and on a busy machine the threads mostly wait for each other.
+ONE_THREAD_BELOW = 4096
 
 
 @dataclass(frozen=True)
@@ -135,15 +140,16 @@ def _shortlist(
 def _exact(X: Tensor, rows: Tensor, cols: Tensor, scale: float, device: torch.device) -> Tensor:
     """Squared distances ``|x_rows - x_cols|^2 * scale^2`` in float64, from the data as given.
 
-    ``scale`` is the power of two of ``_centred``, so that no square overflows.
+    ``scale`` is the power of two of ``_centred``, so that no square overflows. The pairs go
+    in chunks of about ``RECHECK_BYTES`` of float64 differences.
     """
     out = torch.empty(len(rows), dtype=torch.float64, device=device)
-    chunk = max(1, RECHECK_BYTES // (16 * X.shape[1]))
+    chunk = max(1, RECHECK_BYTES // (8 * X.shape[1]))
     rows, cols = rows.to(X.device), cols.to(X.device)
     for p in range(0, len(rows), chunk):
         r, c = rows[p : p + chunk], cols[p : p + chunk]
-        diff = X[r].to(device, torch.float64) - X[c].to(device, torch.float64)
-        out[p : p + chunk] = (diff * scale).square().sum(1)
+        diff = X[r].to(device, torch.float64).sub_(X[c].to(device)).mul_(scale)  # exact
+        out[p : p + chunk] = torch.linalg.vecdot(diff, diff)
     return out
 
 
@@ -193,8 +199,14 @@ def nearest(
         device: where to compute.
         block: rows and columns per block of the float32 pass.
     """
-    with full_precision():
+    with full_precision(), threads_for(len(X), device):
         return _search(X, codes, among, device, block)
+
+
+def threads_for(n: int, device: torch.device) -> AbstractContextManager:
+    """One CPU thread for fewer than ``ONE_THREAD_BELOW`` points, else torch's threads."""
+    small = torch.device(device).type == "cpu" and n < ONE_THREAD_BELOW
+    return one_thread_on_cpu(torch.device("cpu")) if small else nullcontext()
 
 
 def _search(
