@@ -424,3 +424,24 @@ def test_cgroup_files_are_written_as_the_kernel_expects(tmp_path):
     group = CgroupMaker._make(v1, 1, "t").create("w1", 1 << 20, 8)
     assert (tmp_path / "memory" / "course-grading-t" / "w1" / "memory.limit_in_bytes").exists()
     assert (tmp_path / "pids" / "course-grading-t" / "w1" / "pids.max").read_text() == "8"
+
+
+def test_generator_states_cross_one_way_and_advance():
+    import random
+
+    from course_lib.grading import rng
+
+    torch.manual_seed(0), np.random.seed(1), random.seed(2)
+    states = json.loads(json.dumps(rng.capture()))  # what crosses the pipe is JSON
+    after_capture = torch.rand(1)
+    torch.manual_seed(99), np.random.seed(99), random.seed(99)  # the worker's own state
+    rng.apply(states)
+    drawn = (torch.rand(3), np.random.rand(3), random.random())
+    torch.manual_seed(0), np.random.seed(1), random.seed(2)
+    assert torch.equal(drawn[0], torch.rand(3)) and np.array_equal(drawn[1], np.random.rand(3))
+    assert drawn[2] == random.random()
+    torch.manual_seed(0)
+    first_draw = torch.rand(1)
+    torch.manual_seed(0)
+    rng.capture()  # advances the generators by one draw: the next call gets other numbers
+    assert torch.equal(torch.rand(1), after_capture) and not torch.equal(after_capture, first_draw)

@@ -203,3 +203,46 @@ def test_the_course_solutions_pass_the_preflight(solution):
     done = grade_cli(str(solution), limits=["--jobs", "2"])  # the default limits
     assert done.returncode == 0, done.stderr[-3000:]
     assert "the blank exercise scores 0" in done.stderr
+
+
+def test_student_code_draws_the_random_numbers_the_notebook_would(tmp_path):
+    """A test that seeds torch, numpy or random before a call sees the student's code draw
+    exactly what it would draw in the notebook, and seeding again repeats the draw."""
+    cells = [
+        ("imports", {}, "import random\n\nimport numpy as np\nimport torch"),
+        (
+            "sol-noisy",
+            {},
+            "def noisy(n):\n    ### BEGIN SOLUTION\n"
+            "    return torch.rand(n), np.random.rand(n), random.random()\n    ### END SOLUTION",
+        ),
+        (
+            "test-noisy",
+            {"grading": {"points": 1}},
+            "torch.manual_seed(0); np.random.seed(1); random.seed(2)\n"
+            "a, b, c = noisy(3)\n"
+            "torch.manual_seed(0); np.random.seed(1); random.seed(2)\n"
+            "assert torch.equal(a, torch.rand(3)) and np.array_equal(b, np.random.rand(3))\n"
+            "assert c == random.random()\n"
+            "torch.manual_seed(0)\n"
+            "first, _, _ = noisy(3)\n"
+            "second, _, _ = noisy(3)\n"
+            "assert torch.equal(first, a) and not torch.equal(first, second)",
+        ),
+    ]
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "id": i, "metadata": m, "source": s, "outputs": [],
+             "execution_count": None}
+            for i, m, s in cells
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }  # fmt: skip
+    solution = tmp_path / "solutions" / "noisy.ipynb"
+    solution.parent.mkdir()
+    solution.write_text(json.dumps(notebook))
+    done = grade_cli(str(solution))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "preflight: the solution scores 1 / 1" in done.stderr

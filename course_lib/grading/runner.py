@@ -22,13 +22,12 @@ from dataclasses import asdict, dataclass
 from types import FrameType
 from typing import Any
 
-from course_lib.grading import calls
+from course_lib.grading import calls, rng
 from course_lib.grading.assignment import Assignment, Cell, transform_magics
 from course_lib.grading.config import ERROR, FAILED, PASSED, Limits
 from course_lib.grading.handles import Missing
 from course_lib.grading.remote import CallTimeout, GradingStop, StudentError, WorkerDied
 from course_lib.grading.session import Session
-from course_lib.grading.worker_io import seed_everything
 
 
 @dataclass
@@ -144,7 +143,7 @@ class TrustedRunner:
 
     def _provided(self, cell: Cell, namespace: dict[str, Any]) -> None:
         """Run a provided cell of the solution; names it failed to bind stop later tests."""
-        seed_everything(self.limits.seed)
+        rng.seed_all(self.limits.seed)
         label = f"<given code of cell {cell.index}>"
         try:
             with _Alarm(self.limits.test_timeout):
@@ -161,7 +160,7 @@ class TrustedRunner:
 
     def run_test(self, cell: Cell, namespace: dict[str, Any]) -> TestResult:
         """Run one test cell (the grader's copy) and say how it went."""
-        seed_everything(self.limits.seed)
+        rng.seed_all(self.limits.seed)
         label = f"<test {cell.id}>"
         self.session.deadline = time.monotonic() + self.limits.test_timeout
         alarm = _Alarm(self.limits.test_timeout + 2 * self.limits.grace + 5)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from course_lib.grading import calls
+from course_lib.grading import calls, rng
 from course_lib.grading.assignment import transform_magics
 from course_lib.grading.cgroups import CgroupMaker
 from course_lib.grading.channel import ChannelError
@@ -29,7 +29,7 @@ from course_lib.grading.remote import (
     WorkerProcess,
 )
 from course_lib.grading.spawn import Zygote
-from course_lib.grading.translate import Translator, draw_seed
+from course_lib.grading.translate import Translator
 
 
 class Session:
@@ -160,7 +160,7 @@ class Session:
         tree, buffers = self.translator.request(args, kwargs)
         header = {"op": op, "target": object.__getattribute__(handle, "_id"), "args": tree}
         if op == "call":
-            header["seed"] = draw_seed()
+            header["rng"] = rng.capture()
         if calls.active():
             header["replace"] = calls.active()
         remaining = self.deadline - time.monotonic()

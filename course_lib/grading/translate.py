@@ -4,10 +4,10 @@ Outgoing (arguments of calls): plain data; handles as references; standard ``tor
 modules as descriptions (:mod:`course_lib.grading.modules`), remembered so that the worker's
 changes to them (in-place training) are copied back after the call; library functions and
 classes by module and name; anything else is refused. Tensors and arrays never come back: a
-test's inputs cannot be changed by the student's code. With each call goes a seed drawn from
-the grader's generators, with which the worker seeds ``random``, ``numpy`` and ``torch``: a
-test that seeds (``torch.manual_seed(0); net = make_model()``) gets the same network on every
-run, and two calls in a row get different random numbers, as in a notebook.
+test's inputs cannot be changed by the student's code. With each call go the states of the
+grader's random generators (:mod:`course_lib.grading.rng`): a test that seeds
+(``torch.manual_seed(0); net = make_model()``) gets the network the notebook would give, and
+two calls in a row get different random numbers, as in a notebook.
 
 Incoming: plain data; handles; module descriptions, rebuilt with the grader's ``torch.nn``;
 named tuples, rebuilt with the grader's class of the same name and fields when there is one.
@@ -15,7 +15,6 @@ named tuples, rebuilt with the grader's class of the same name and fields when t
 
 from __future__ import annotations
 
-import random
 import sys
 from typing import Any
 
@@ -50,17 +49,6 @@ def importable(obj: Any) -> dict[str, str] | None:
     for part in name.split("."):
         value = getattr(value, part, None)
     return {"$": "import", "module": module, "name": name} if value is obj else None
-
-
-def draw_seed() -> int:
-    """A seed for the next call into the worker, drawn from the grader's generators (those a
-    test may have seeded: ``random``, and ``numpy`` and ``torch`` when imported)."""
-    seed = random.getrandbits(31)
-    if "numpy" in sys.modules:
-        seed = seed * 1_000_003 + int(sys.modules["numpy"].random.randint(2**31))
-    if "torch" in sys.modules:
-        seed = seed * 1_000_003 + int(sys.modules["torch"].randint(2**31, (1,)).item())
-    return seed % 2**32  # numpy takes seeds below 2**32
 
 
 class Translator:

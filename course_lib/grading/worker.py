@@ -11,7 +11,7 @@ Requests (``op``): ``cell`` (run a cell), ``lookup`` (the values of names), ``ca
 ``release``, ``exit``. A value that is not plain data is a module description
 (:mod:`course_lib.grading.modules`) or is kept here and sent as a handle (an id), which the
 grader names with ``{"$": "ref", "id": N}``. Before each call ``random``, ``numpy`` and
-``torch`` are seeded with the seed the grader sends; module arguments the call changed are
+``torch`` are set to the grader's generator states (:mod:`course_lib.grading.rng`); module arguments the call changed are
 described again after it (in-place training).
 SIGINT interrupts student code (the grader sends it when a call runs out of time).
 """
@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from course_lib.grading import rng
 from course_lib.grading.calls import replaced
 from course_lib.grading.channel import ChannelClosed, receive, send
 from course_lib.grading.codec import Encoder, ResultTooLarge
@@ -42,7 +43,6 @@ from course_lib.grading.worker_io import (
     display,
     error_reply,
     probe,
-    seed_everything,
 )
 
 MAX_HANDLES = 100_000
@@ -170,7 +170,7 @@ class Worker:
         target = self.objects[header["target"]]
         with replaced(header.get("replace") or []) as self.counts:
             if op == "call":
-                seed_everything(header["seed"])
+                rng.apply(header["rng"])
                 result = target(*args, **kwargs)
             elif op == "list":
                 result = list(itertools.islice(iter(target), MAX_ITEMS + 1))
@@ -230,7 +230,7 @@ def main(argv: list[str]) -> None:
     fd_in, fd_out, config = int(argv[0]), int(argv[1]), json.loads(argv[2])
     sys.argv = ["notebook.ipynb"]
     sys.stdout = sys.stderr = Sink()  # type: ignore[assignment]
-    seed_everything(config["seed"])
+    rng.seed_all(config["seed"])
     hello = {
         "uid": os.getuid(),
         "pid": os.getpid(),

@@ -1,10 +1,8 @@
-"""Helpers of the sandboxed worker: output sink, seeding, probing, error replies."""
+"""Helpers of the sandboxed worker: output sink, probing, error replies."""
 
 from __future__ import annotations
 
 import os
-import random
-import sys
 import traceback
 from typing import Any
 
@@ -38,15 +36,6 @@ class Sink:
 def display(*objects: Any, **_: Any) -> None:
     """Stand-in for IPython's ``display``: prints nothing that matters for grading."""
     print(*objects)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed ``random`` and, when the student imported them, ``numpy`` and ``torch``."""
-    random.seed(seed)
-    if "numpy" in sys.modules:
-        sys.modules["numpy"].random.seed(seed)
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(seed)
 
 
 def probe(paths: list[str]) -> list[str]:
