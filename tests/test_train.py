@@ -400,3 +400,12 @@ def test_history_round_trip_and_rows(tmp_path):
         "train_loss",
         "complexity",
     ]
+
+
+def test_a_one_cycle_schedule_with_an_empty_warm_up_is_refused_clearly():
+    optimizer = torch.optim.SGD(nn.Linear(3, 2).parameters(), lr=0.1)
+    config = TrainConfig(num_epochs=1, lr=0.1, schedule="onecycle", pct_start=0.25)
+    with pytest.raises(ValueError, match="warm-up of the one-cycle schedule"):
+        make_scheduler(optimizer, config, steps_per_epoch=4)  # 0.25 * 4 steps = 1: torch's 0 / 0
+    scheduler, per_step = make_scheduler(optimizer, config, steps_per_epoch=8)
+    assert per_step and type(scheduler).__name__ == "OneCycleLR"

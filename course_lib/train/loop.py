@@ -246,7 +246,8 @@ def _finish_early_stopping(run: Run, history: History, stopper: EarlyStopping) -
         )
     if run.config.restore_best and stopper.best_state is not None:
         run.model.load_state_dict(stopper.best_state)
-        print(f"Restored the weights of epoch {stopper.best_epoch} (best {stopper.monitor}).")
+        if stopper.best_epoch != len(history):  # the last epoch's weights are already there
+            print(f"Restored the weights of epoch {stopper.best_epoch} (best {stopper.monitor}).")
 
 
 def _short(record: dict[str, float]) -> dict[str, str]:

@@ -177,6 +177,13 @@ def make_scheduler(
     if config.schedule == "step":
         return schedulers.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma), False
     if config.schedule == "onecycle":
+        warmup_end = float(config.pct_start * total_steps) - 1  # as OneCycleLR computes it
+        if warmup_end == 0.0:  # a warm-up of zero length: OneCycleLR divides 0 by 0
+            raise ValueError(
+                f"pct_start={config.pct_start} of {total_steps} steps ({config.num_epochs} "
+                f"epochs of {steps_per_epoch} batches) leaves the warm-up of the one-cycle "
+                "schedule empty; change pct_start, the number of epochs or the batch size"
+            )
         # The momentum stays what the config says (no momentum cycling), as in the fast
         # CIFAR-10 recipes.
         one_cycle = schedulers.OneCycleLR(
@@ -242,7 +249,8 @@ def prepare(model: nn.Module, train: Iterable, config: TrainConfig) -> Run:
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     if config.progress:
         layout = ", channels_last" if channels_last else ""
-        print(f"Training on {device} ({precision}{layout}) for {config.num_epochs} epochs.")
+        epochs = f"{config.num_epochs} epoch" + ("s" if config.num_epochs != 1 else "")
+        print(f"Training on {device} ({precision}{layout}) for {epochs}.")
     return Run(
         model, config, device, precision, channels_last, optimizer, scheduler, per_step, scaler
     )
