@@ -167,7 +167,9 @@ def test_plot_complexity_draws_one_line_per_epoch_and_marks_batch_norm():
     lines = [line for line in ax.get_lines() if line.get_label() in ("epoch 1", "epoch 2")]
     assert len(lines) == 2 and list(lines[0].get_ydata()) == [100 * p.error for p in profile]
     assert [t.get_text() for t in ax.get_xticklabels()][-1] == "end-to-end"
-    assert any("BatchNorm2d" in line.get_label() for line in ax.get_lines())
+    assert any(line.get_label() == "after batch norm" for line in ax.get_lines())
+    _, ax = plot_complexity(profile, tick_label=lambda p: p.layer if p.kind == "Conv2d" else None)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["features.init_block.conv"] * 2
     with pytest.raises(ValueError, match="same positions"):
         plot_complexity({1: profile, 2: profile[:2]})
     with pytest.raises(ValueError, match="nothing to plot"):

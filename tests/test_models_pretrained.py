@@ -77,3 +77,20 @@ def test_online_weights_come_through_pytorchcv(tmp_path, monkeypatch):
 def test_unknown_name():
     with pytest.raises(ValueError, match="unknown network"):
         pytorchcv_resnet("resnet18_cifar10", profile="quick")
+
+
+def test_a_failed_download_is_announced_in_quick_an_error_in_full(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+    def get_model(name, pretrained, root):
+        raise ConnectionError("no network")
+
+    provider = types.ModuleType("pytorchcv.model_provider")
+    provider.get_model = get_model
+    monkeypatch.setitem(sys.modules, "pytorchcv", types.ModuleType("pytorchcv"))
+    monkeypatch.setitem(sys.modules, "pytorchcv.model_provider", provider)
+    _, pretrained = pytorchcv_resnet("resnet20_cifar100", profile="quick", root=tmp_path,
+                                     offline=False)  # fmt: skip
+    assert not pretrained and "download failed: ConnectionError" in capsys.readouterr().out
+    with pytest.raises(FileNotFoundError, match="download failed"):
+        pytorchcv_resnet("resnet20_cifar100", profile="full", root=tmp_path, offline=False)

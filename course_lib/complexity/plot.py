@@ -9,7 +9,7 @@ named in ``mark``) carry a marker.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -45,6 +45,7 @@ def plot_complexity(
     key_name: str = "epoch",
     cmap: str = "viridis",
     tick_every: int | None = None,
+    tick_label: Callable[[LayerComplexity], str | None] | None = None,
     ylabel: str = "leave-one-out 1-NN error (%)",
 ) -> tuple[Figure, Axes]:
     """Draw complexity (in %) against layer position, one line per profile.
@@ -55,9 +56,12 @@ def plot_complexity(
         ax: the axes to draw on; None makes a figure.
         mark: module kinds whose "out" positions get a marker (batch norm by default; e.g.
             ``("Dropout",)`` for the dropout layers).
-        key_name: what the keys of ``profiles`` are, for the legend ("epoch").
+        key_name: what the keys of ``profiles`` are, for the legend ("epoch"; "" for the
+            keys alone).
         cmap: the colour map from the first profile to the last.
         tick_every: label every k-th position; None: all of them up to ``MAX_TICKS``.
+        tick_label: instead, the label of each position, or None for no tick there (e.g. only
+            the last position of each block).
         ylabel: the y axis label (the errors are drawn in percent).
 
     Returns:
@@ -77,24 +81,29 @@ def plot_complexity(
         _, ax = plt.subplots(figsize=(min(16, max(7, 0.22 * n + 2)), 4.2))
     colours = plt.get_cmap(cmap)
     marked = [i for i, p in enumerate(first) if p.kind in mark and p.position == "out"]
+    gap = max(2, round(0.03 * n))  # between the last position and the end-to-end errors
     for k, (key, run) in enumerate(runs.items()):
         colour = colours(0.85 * k / max(1, len(runs) - 1))  # the palest end is hard to see
-        label = None if key is None else f"{key_name} {key}"
+        label = None if key is None else f"{key_name} {key}".strip()
         errors = [100 * p.error for p in run]
         ax.plot(range(n), errors, color=colour, lw=1.4, label=label)
         if marked:
             ax.plot(marked, [errors[i] for i in marked], "v", color=colour, ms=4)
         if end_to_end is not None and key in end_to_end:
-            ax.plot([n + 1], [100 * end_to_end[key]], "o", color=colour, ms=6)
+            ax.plot([n - 1 + gap], [100 * end_to_end[key]], "o", color=colour, ms=6)
     if marked:
-        ax.plot([], [], "v", color="grey", label=f"after {' / '.join(sorted(set(mark)))}")
-    every = tick_every or max(1, math.ceil(n / MAX_TICKS))
-    ticks = list(range(0, n, every))
-    names = [first[i].label for i in ticks]
+        kinds = "batch norm" if all(k.startswith("BatchNorm") for k in mark) else " / ".join(mark)
+        ax.plot([], [], "v", color="grey", label=f"after {kinds}")
+    if tick_label is not None:
+        labelled = [(i, tick_label(p)) for i, p in enumerate(first)]
+        ticks, names = [i for i, t in labelled if t], [t for _, t in labelled if t]
+    else:
+        ticks = list(range(0, n, tick_every or max(1, math.ceil(n / MAX_TICKS))))
+        names = [first[i].label for i in ticks]
     if end_to_end is not None:
-        ticks, names = ticks + [n + 1], names + ["end-to-end"]
+        ticks, names = ticks + [n - 1 + gap], names + ["end-to-end"]
     ax.set_xticks(ticks, names, rotation=90, fontsize=7 if n > 24 else 8)
-    ax.set_xlim(-0.5, n + (1.5 if end_to_end is not None else -0.5))
+    ax.set_xlim(-0.5, n - 0.5 + (gap if end_to_end is not None else 0))
     ax.set_xlabel("layer position (entry and exit of each layer)")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)

@@ -47,14 +47,17 @@ def _how_to(name: str, places: list[Path]) -> str:
     )
 
 
-def _download(name: str, folder: Path) -> nn.Module | None:
-    """pytorchcv's pretrained network, downloaded into ``folder``; None without pytorchcv."""
+def _download(name: str, folder: Path) -> tuple[nn.Module | None, str]:
+    """pytorchcv's pretrained network, downloaded into ``folder``, or None and why not."""
     try:
         from pytorchcv.model_provider import get_model
     except ImportError:
-        return None
+        return None, "pytorchcv is not installed"
     folder.mkdir(parents=True, exist_ok=True)
-    return get_model(name, pretrained=True, root=str(folder))
+    try:
+        return get_model(name, pretrained=True, root=str(folder)), ""
+    except Exception as error:  # no network, a refused or a corrupt download: say what it was
+        return None, f"pytorchcv's download failed: {type(error).__name__}"
 
 
 def pytorchcv_resnet(
@@ -101,11 +104,12 @@ def pytorchcv_resnet(
     for place in places:
         if place.is_file():
             return load_pretrained(model, place), True
-    downloaded = None if is_offline(offline) else _download(name, places[0].parent)
+    downloaded, why = None, "offline"
+    if not is_offline(offline):
+        downloaded, why = _download(name, places[0].parent)
     if downloaded is not None:
         model.load_state_dict(downloaded.state_dict(), strict=True)
         return model, True
-    why = "offline" if is_offline(offline) else "pytorchcv is not installed"
     how = _how_to(name, places)
     if profile == "full":
         raise FileNotFoundError(f"No pretrained weights for {name} ({why}). {how}")
