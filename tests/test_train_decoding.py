@@ -113,3 +113,13 @@ def test_mistakes_are_explained(setting):
         fit_decoder(
             small_decoder(1), model, no_val, dataclasses.replace(config, early_stopping_patience=2)
         )
+
+
+def test_training_moves_the_learnable_unpooling_tensor(setting):
+    model, data, config = setting
+    decoder = small_decoder(3)  # checkpoint 3 of a two-stage ResNet: after the pooling
+    before = decoder.final_pool.weight.detach().clone()
+    fit_decoder(decoder, model, data, dataclasses.replace(config, num_epochs=1))
+    after = decoder.final_pool.weight.detach()
+    assert after.shape == before.shape == (16, 4, 4)
+    assert not torch.equal(after, before)

@@ -203,7 +203,7 @@ def fit_decoders(
         epochs = (num_epochs or {}).get(k, config.num_epochs)
         if config.progress:
             print(f"Checkpoint {k}: decoder of {sum(p.numel() for p in decoder.parameters()):,} "
-                  f"parameters, up to {epochs} epochs, c = {ce_weight:g}")  # fmt: skip
+                  f"parameters, c = {ce_weight:g}, epochs at most {epochs}")  # fmt: skip
         run_config = dataclasses.replace(config, num_epochs=epochs)
         histories[k] = fit_decoder(decoder, model, data, run_config, ce_weight)
         decoders[k] = previous = decoder
