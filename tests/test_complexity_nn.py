@@ -215,3 +215,26 @@ def test_gpu_gives_the_cpu_answer():
     X[100:200] = X[:100]
     assert torch.equal(nn_errors(X.cuda(), y), nn_errors(X, y))
     assert torch.equal(nn_errors(X, y, device="cuda"), brute_errors(X, y))
+
+
+def test_large_inputs_share_the_blocks_between_threads(monkeypatch):
+    # From ONE_THREAD_BELOW points on, the float32 pass runs on several threads, each with its
+    # own shortlists; the answer must be the same as one thread's and as the definition's.
+    g = torch.Generator().manual_seed(8)
+    n = search.ONE_THREAD_BELOW + 100
+    X = torch.randint(0, 12, (n, 3), generator=g).float()  # duplicates and ties aplenty
+    y = torch.randint(0, 3, (n,), generator=g)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        shared = nn_errors(X, y, block_size=512)
+        monkeypatch.setattr(search, "ONE_THREAD_BELOW", 10 * n)
+        alone = nn_errors(X, y, block_size=512)
+    finally:
+        torch.set_num_threads(threads)
+    torch.testing.assert_close(shared, alone, rtol=0, atol=0)
+    D = torch.cdist(X.double(), X.double(), compute_mode="donot_use_mm_for_euclid_dist")
+    D.fill_diagonal_(math.inf)
+    tied = D <= D.min(1, keepdim=True).values * (1 + TIE_RTOL)
+    expected = (tied & (y[None, :] != y[:, None])).sum(1).double() / tied.sum(1)
+    torch.testing.assert_close(shared, expected, rtol=0, atol=0)

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
@@ -111,22 +112,24 @@ def _exclude(lb: Tensor, rows: Tensor, cols: Tensor, codes: Tensor | None, among
 
 
 def _shortlist(
-    Xc: Tensor, a: Tensor, k: int, block: int, codes: Tensor | None, among: str
+    Xc: Tensor, a: Tensor, k: int, block: int, codes: Tensor | None, among: str, workers: int
 ) -> tuple[Tensor, Tensor]:
     """The float32 pass: each point's ``k`` smallest lower bounds ``(N, k)`` and their columns.
 
     ``lb[i, j] = a[i] + a[j] - 2 x_i . x_j`` with ``a = (1 - 2 tol) |x|^2``: the squared
     distance less its margin. Only blocks on and above the diagonal are multiplied; each one
-    serves its rows and, transposed, its columns.
+    serves its rows and, transposed, its columns. With ``workers > 1`` (on a CPU) the blocks are
+    shared between that many threads, each keeping its own shortlists, merged at the end.
     """
     n = len(Xc)
-    best = torch.full((n, k), math.inf, device=Xc.device)
-    index = torch.zeros((n, k), dtype=torch.int64, device=Xc.device)
-    positions = torch.arange(n, device=Xc.device)
-    for i in range(0, n, block):
-        I = slice(i, i + block)  # noqa: E741
-        for j in range(i, n, block):
-            J = slice(j, j + block)
+    pairs = [(i, j) for i in range(0, n, block) for j in range(i, n, block)]
+
+    def work(mine: list[tuple[int, int]]) -> tuple[Tensor, Tensor]:
+        best = torch.full((n, k), math.inf, device=Xc.device)
+        index = torch.zeros((n, k), dtype=torch.int64, device=Xc.device)
+        positions = torch.arange(n, device=Xc.device)
+        for i, j in mine:
+            I, J = slice(i, i + block), slice(j, j + block)  # noqa: E741
             lb = torch.addmm(a[J][None, :], Xc[I], Xc[J].T, alpha=-2).add_(a[I][:, None])
             if j == i:  # the point itself goes by its index, never by its distance
                 lb.fill_diagonal_(math.inf)
@@ -134,7 +137,14 @@ def _shortlist(
             _merge(best, index, I, lb, j)
             if j != i:
                 _merge(best, index, J, lb.T, i)
-    return best, index
+        return best, index
+
+    if workers == 1 or len(pairs) == 1:
+        return work(pairs)
+    with ThreadPoolExecutor(workers) as pool:  # torch releases the GIL inside its operations
+        parts = list(pool.map(work, [pairs[w::workers] for w in range(workers)]))
+    values, order = torch.cat([p[0] for p in parts], 1).topk(k, dim=1, largest=False)
+    return values, torch.cat([p[1] for p in parts], 1).gather(1, order)
 
 
 def _exact(X: Tensor, rows: Tensor, cols: Tensor, scale: float, device: torch.device) -> Tensor:
@@ -199,8 +209,13 @@ def nearest(
         device: where to compute.
         block: rows and columns per block of the float32 pass.
     """
-    with full_precision(), threads_for(len(X), device):
-        return _search(X, codes, among, device, block)
+    # On a CPU every operation runs on one thread, and the float32 pass shares its blocks
+    # between as many threads as torch would use: far fewer waits than splitting each
+    # operation, which matters most on a busy machine.
+    cpu = device.type == "cpu"
+    workers = torch.get_num_threads() if cpu and len(X) >= ONE_THREAD_BELOW else 1
+    with full_precision(), one_thread_on_cpu(device) if cpu else nullcontext():
+        return _search(X, codes, among, device, block, workers)
 
 
 def threads_for(n: int, device: torch.device) -> AbstractContextManager:
@@ -210,7 +225,7 @@ def threads_for(n: int, device: torch.device) -> AbstractContextManager:
 
 
 def _search(
-    X: Tensor, codes: Tensor | None, among: str, device: torch.device, block: int
+    X: Tensor, codes: Tensor | None, among: str, device: torch.device, block: int, workers: int
 ) -> Neighbours:
     n = len(X)
     Xc, scale = _centred(X, device, block)
@@ -218,7 +233,7 @@ def _search(
                     for i in range(0, n, block)])  # fmt: skip
     a = ((1 - 2 * margin(X.shape[1])) * sq).float()
     k = min(SHORTLIST, n - 1)
-    best, index = _shortlist(Xc, a, k, block, codes, among)
+    best, index = _shortlist(Xc, a, k, block, codes, among, workers)
     lb = best.double()  # lower bounds on the squared distances (times scale^2, as all below)
     # The first candidate of each point, measured exactly, bounds its nearest distance from
     # above; then every other candidate whose lower bound is within reach is measured too.
