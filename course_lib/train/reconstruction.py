@@ -231,9 +231,9 @@ def reconstruct(
     """
     if not decoders:
         raise ValueError("decoders is empty: give at least one column's decoder")
-    device, _, _, modes = _evaluation(list(decoders.values()), model, "fp32", False)
+    device, _, channels_last, modes = _evaluation(list(decoders.values()), model, "fp32", "auto")
     try:
-        X = X.to(device)
+        X, _ = to_device(X, torch.zeros(0), device, channels_last)  # the layout fit trained in
         wanted = sorted({decoder.checkpoint for decoder in decoders.values()})
         names = [checkpoint_name(model, k) for k in wanted]
         Zs = dict(zip(wanted, checkpoints(model, X, names), strict=True))  # one pass, hooks
