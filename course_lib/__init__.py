@@ -14,7 +14,12 @@ Modules, each with one job:
   fields.
 - ``course_lib.profile``: the ``quick`` / ``full`` profile every chapter runs in.
 - ``course_lib.scorecard``: the source documents' numbers beside this run's.
+- ``course_lib.complexity``: data-complexity measures (the leave-one-out 1-NN error N3, N1, N2,
+  F1) and their profile through a network's layers.
+- ``course_lib.flops``: FLOP counts of a training run and run-time estimates from them.
+- ``course_lib.tables``: plain-text tables for the chapters.
 - ``course_lib.exercises``: writes the student notebooks in ``exercises/`` from ``solutions/``.
+- ``course_lib.grading``: grades a folder of submitted notebooks in a sandbox.
 
 Nothing happens at import time: no seeds are set, no data is downloaded.
 """

@@ -11,8 +11,8 @@ Requests (``op``): ``cell`` (run a cell), ``lookup`` (the values of names), ``ca
 ``release``, ``exit``. A value that is not plain data is a module description
 (:mod:`course_lib.grading.modules`) or is kept here and sent as a handle (an id), which the
 grader names with ``{"$": "ref", "id": N}``. Before each call ``random``, ``numpy`` and
-``torch`` are set to the grader's generator states (:mod:`course_lib.grading.rng`); module arguments the call changed are
-described again after it (in-place training).
+``torch`` are set to the grader's generator states (:mod:`course_lib.grading.rng`); module
+arguments the call changed are described again after it (in-place training).
 SIGINT interrupts student code (the grader sends it when a call runs out of time).
 """
 

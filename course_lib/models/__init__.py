@@ -13,6 +13,7 @@ from course_lib.models.decoders import (
 from course_lib.models.imagenet import WeightsNotFoundError, imagenet_categories, imagenet_resnet18
 from course_lib.models.lenet import init_cnn, lenet, modern_lenet
 from course_lib.models.lenet5 import lenet5
+from course_lib.models.pretrained import pytorchcv_resnet
 from course_lib.models.resnet import Residual, resnet18
 from course_lib.models.resnet_cifar import (
     CHECKPOINTS,
@@ -47,6 +48,7 @@ __all__ = [
     "imagenet_resnet18",
     "lenet5",
     "load_pretrained",
+    "pytorchcv_resnet",
     "resnet18_cifar",
     "resnet18_decoder",
     "resnet20_cifar",

@@ -23,6 +23,7 @@ from pathlib import Path
 from torch import nn
 
 from course_lib.data.datasets import data_root, is_offline
+from course_lib.models.imagenet import WeightsNotFoundError
 from course_lib.models.resnet_cifar import load_pretrained, resnet20_cifar, resnet56_cifar
 
 ZOO = "https://github.com/osmr/imgclsmob/releases/download"
@@ -82,7 +83,8 @@ def pytorchcv_resnet(
         ``(model, pretrained)``: the network (on the CPU) and whether it has the weights.
 
     Raises:
-        FileNotFoundError: ``path`` does not exist, or (``full``) no weights could be found.
+        FileNotFoundError: ``path`` does not exist, or (``full``, as
+            :class:`WeightsNotFoundError`) no weights could be found.
 
     Example:
         >>> model, pretrained = pytorchcv_resnet(
@@ -112,7 +114,7 @@ def pytorchcv_resnet(
         return model, True
     how = _how_to(name, places)
     if profile == "full":
-        raise FileNotFoundError(f"No pretrained weights for {name} ({why}). {how}")
+        raise WeightsNotFoundError(f"No pretrained weights for {name} ({why}). {how}")
     print(
         f"No pretrained weights for {name} ({why}): using random weights, so what follows shows "
         f"an untrained network, not Ho's. {how}"
