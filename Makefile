@@ -30,7 +30,7 @@ book: install
 	$(PYTHON) tools/check_site.py _build/html
 
 test: install
-	COURSE_PROFILE=quick COURSE_OFFLINE=1 $(PYTHON) -m pytest
+	COURSE_PROFILE=quick COURSE_OFFLINE=1 OMP_NUM_THREADS=1 $(PYTHON) -m pytest --durations=25
 
 exercises: install
 	$(PYTHON) -m course_lib.exercises solutions exercises

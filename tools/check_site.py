@@ -91,10 +91,26 @@ def check_page(html_dir: Path, notebook: str, root: Path = ROOT) -> list[str]:
             source = (page.parent / image["src"]).resolve()
             if not source.exists() or source.stat().st_size == 0:
                 problems.append(f"{page}: figure {name!r} shows a missing image {image['src']}")
-        words = caption.split()[:4]
-        if words and " ".join(words) not in " ".join(figure.get_text().split()):
+        words = _plain(caption).split()[:4]
+        if words and " ".join(words) not in " ".join(_plain(figure.get_text()).split()):
             problems.append(f"{page}: figure {name!r} lacks its caption")
     return problems
+
+
+def _plain(text: str) -> str:
+    """Text with Sphinx's typographic quotes and dashes turned back into plain ones."""
+    return text.translate(
+        str.maketrans(
+            {
+                "\u2018": "'",
+                "\u2019": "'",
+                "\u201c": '"',
+                "\u201d": '"',
+                "\u2013": "--",
+                "\u2014": "---",
+            }
+        )
+    )
 
 
 def check_site(html_dir: Path, root: Path = ROOT) -> list[str]:
