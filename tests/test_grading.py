@@ -445,3 +445,16 @@ def test_generator_states_cross_one_way_and_advance():
     torch.manual_seed(0)
     rng.capture()  # advances the generators by one draw: the next call gets other numbers
     assert torch.equal(torch.rand(1), after_capture) and not torch.equal(after_capture, first_draw)
+
+
+def test_every_folder_at_the_root_but_the_system_is_hidden(tmp_path):
+    from course_lib.grading.plan import SYSTEM_ROOTS, make_plan
+
+    solution = tmp_path / "solution.ipynb"
+    solution.write_text("{}")
+    plan = make_plan(solution, [], [], None)
+    for entry in os.listdir("/"):
+        path = "/" + entry
+        if os.path.isdir(path) and not os.path.islink(path) and path not in SYSTEM_ROOTS:
+            assert os.path.realpath(path) in plan.hide, path
+    assert "/usr" not in plan.hide and "/tmp" not in plan.hide  # /tmp gets a tmpfs of its own

@@ -34,6 +34,19 @@ NEVER_HIDDEN = (
     "/dev",
     "/var",
 )
+#: Folders at the root that hold the system's programs and libraries: everything else at the
+#: root is hidden, so that a copy of the solutions anywhere on the machine stays out of reach.
+SYSTEM_ROOTS = NEVER_HIDDEN + ("/lib32", "/libx32", "/nix", "/gnu", "/snap", "/tmp")
+
+
+def _root_folders() -> list[str]:
+    """Every folder at the root of the file system that is not a system folder."""
+    found = []
+    for entry in sorted(os.listdir("/")):
+        path = "/" + entry
+        if path not in SYSTEM_ROOTS and os.path.isdir(path) and not os.path.islink(path):
+            found.append(path)
+    return found
 
 
 @dataclass
@@ -105,7 +118,9 @@ def make_plan(
         uid_base: first uid of the workers.
     """
     found = capabilities()
-    hide = list(ALWAYS_HIDDEN) + [str(solution.parent)] + [str(f) for f in folders]
+    hide = (
+        list(ALWAYS_HIDDEN) + _root_folders() + [str(solution.parent)] + [str(f) for f in folders]
+    )
     if (REPOSITORY / ".git").exists() or (REPOSITORY / "solutions").exists():
         hide.append(str(REPOSITORY))
     prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
