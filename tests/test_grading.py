@@ -458,3 +458,16 @@ def test_every_folder_at_the_root_but_the_system_is_hidden(tmp_path):
         if os.path.isdir(path) and not os.path.islink(path) and path not in SYSTEM_ROOTS:
             assert os.path.realpath(path) in plan.hide, path
     assert "/usr" not in plan.hide and "/tmp" not in plan.hide  # /tmp gets a tmpfs of its own
+
+
+def test_two_batches_never_share_worker_uids():
+    from course_lib.grading.plan import UID_BLOCK, reserved_uids
+
+    first = 1_900_500_000
+    with reserved_uids(first, 4) as one, reserved_uids(first, 4) as two:
+        assert one == first and two == first + UID_BLOCK  # slot k runs as base + k
+    with reserved_uids(first, 4) as again:
+        assert again == first  # released when a batch ends
+    with pytest.raises(ValueError, match="--jobs must be between 1"):
+        with reserved_uids(first, UID_BLOCK + 1):
+            pass

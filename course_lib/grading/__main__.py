@@ -36,7 +36,7 @@ from course_lib.grading.assignment import (
 from course_lib.grading.batch import discover, grade_all
 from course_lib.grading.cgroups import CgroupMaker
 from course_lib.grading.config import UID_BASE, Limits
-from course_lib.grading.plan import make_plan
+from course_lib.grading.plan import UID_BLOCK, make_plan, reserved_uids
 from course_lib.grading.report import feedback, write_reports
 
 _LIMIT_HELP = {
@@ -103,6 +103,23 @@ def grade_assignment(
     fresh: bool = False,
 ) -> int:
     """Preflight, then grade every submission; return the exit status (0, or 2)."""
+    with reserved_uids(uid_base, jobs) as first_uid:
+        return _preflight_and_grade(
+            solution, submissions, out, limits, jobs, allow, first_uid, fresh
+        )
+
+
+def _preflight_and_grade(
+    solution: Path,
+    submissions: Path | None,
+    out: Path | None,
+    limits: Limits,
+    jobs: int,
+    allow: list[Path],
+    uid_base: int,
+    fresh: bool,
+) -> int:
+    """:func:`grade_assignment` once the batch holds its block of uids from ``uid_base``."""
     assignment = load_assignment(solution, solution.stem)
     work = Path(tempfile.mkdtemp(prefix="course-grading-batch-"))
     if out is not None:
@@ -152,7 +169,12 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="a folder the students' code may read (repeatable)",
     )
-    parser.add_argument("--uid-base", type=int, default=UID_BASE, help="first worker uid")
+    parser.add_argument(
+        "--uid-base",
+        type=int,
+        default=UID_BASE,
+        help="first worker uid (a batch running already has its block: the next is taken)",
+    )
     parser.add_argument(
         "--fresh-interpreter",
         action="store_true",
@@ -175,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)  # stop the jobs and their workers, as Ctrl-C does
     args = _parser().parse_args(argv)
     limits = dataclasses.replace(Limits(), **{n: getattr(args, n) for n in _LIMIT_HELP})
+    if not 1 <= args.jobs <= UID_BLOCK:
+        raise SystemExit(f"--jobs must be between 1 and {UID_BLOCK}, got {args.jobs}")
     common = (limits, args.jobs, args.allow, args.uid_base, args.fresh_interpreter)
     folder = Path(args.solution)
     if folder.is_dir():

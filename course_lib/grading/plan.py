@@ -7,11 +7,15 @@ turns the plan into the JSON one launcher reads (:mod:`course_lib.grading.sandbo
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import site
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +93,45 @@ class SandboxPlan:
                 "read (the solutions too) and may reach the network; grade as root on Linux"
             )
         return lines
+
+
+#: Batches take the uids of their slots in blocks of this many, one block per running batch.
+UID_BLOCK = 1000
+
+
+@contextmanager
+def reserved_uids(first: int, jobs: int, blocks: int = 1000) -> Iterator[int]:
+    """Reserve a block of worker uids for one batch; yield its first uid.
+
+    Each slot's worker runs as its own uid, and a slot's clean-up kills every process of that
+    uid: two batches on one machine must never share one. The block starting at ``first`` is
+    taken if no other batch holds it (a lock file in the temporary folder, released when the
+    batch ends or dies), else the next block, ``UID_BLOCK`` further on.
+
+    Raises:
+        ValueError: ``jobs`` is not between 1 and ``UID_BLOCK``.
+        RuntimeError: every block is taken.
+    """
+    if not 1 <= jobs <= UID_BLOCK:
+        raise ValueError(f"--jobs must be between 1 and {UID_BLOCK}, got {jobs}")
+    for block in range(blocks):
+        base = first + block * UID_BLOCK
+        lock = os.open(
+            os.path.join(tempfile.gettempdir(), f"course-grading-uids-{base}.lock"),
+            os.O_RDWR | os.O_CREAT,
+            0o600,
+        )
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(lock)
+            continue
+        try:
+            yield base
+        finally:
+            os.close(lock)
+        return
+    raise RuntimeError(f"{blocks} batches are running already: no worker uids are free")
 
 
 def capabilities() -> dict[str, bool]:
