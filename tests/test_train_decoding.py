@@ -15,13 +15,7 @@ from course_lib.train.reconstruction import evaluate_decoder
 SHAPE = dict(layers=(1, 1), channels=(8, 16), init_channels=8, num_classes=3, image_size=8)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small networks run fastest on one thread, which also leaves the other core free."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def small_decoder(k):

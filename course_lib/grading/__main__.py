@@ -103,55 +103,39 @@ def grade_assignment(
     fresh: bool = False,
 ) -> int:
     """Preflight, then grade every submission; return the exit status (0, or 2)."""
-    with reserved_uids(uid_base, jobs) as first_uid:
-        return _preflight_and_grade(
-            solution, submissions, out, limits, jobs, allow, first_uid, fresh
-        )
-
-
-def _preflight_and_grade(
-    solution: Path,
-    submissions: Path | None,
-    out: Path | None,
-    limits: Limits,
-    jobs: int,
-    allow: list[Path],
-    uid_base: int,
-    fresh: bool,
-) -> int:
-    """:func:`grade_assignment` once the batch holds its block of uids from ``uid_base``."""
-    assignment = load_assignment(solution, solution.stem)
-    work = Path(tempfile.mkdtemp(prefix="course-grading-batch-"))
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-    cgroups = CgroupMaker.detect(str(os.getpid())) if os.geteuid() == 0 else None
-    try:
-        folders = [p for p in (submissions, out, work) if p is not None]
-        plan = make_plan(solution, folders, allow, cgroups, uid_base)
-        config = {
-            "assignment": assignment.to_dict(),
-            "plan": plan.to_dict(),
-            "limits": limits.to_dict(),
-            "fresh": fresh,
-            "staging": str(work),
-        }
-        checked, lines, ok = _preflight(assignment, solution, config, jobs, work)
-        header = plan.describe() + lines + mock_warnings(assignment)
-        print("\n".join(header), file=sys.stderr)
+    with reserved_uids(uid_base, jobs) as uid_base:  # this batch's own block of uids
+        assignment = load_assignment(solution, solution.stem)
+        work = Path(tempfile.mkdtemp(prefix="course-grading-batch-"))
         if out is not None:
-            tests = [cell.id for cell in assignment.tests]
-            write_reports(out / "preflight", assignment.name, tests, checked, header)
-        if not ok:
-            print(feedback(assignment.name, checked[0]), file=sys.stderr)
-            print("The solution does not score full marks: not grading.", file=sys.stderr)
-            return 2
-        if submissions is not None and out is not None:
-            _grade(assignment, config, submissions, out, jobs, header, checked)
-        return 0
-    finally:
-        if cgroups is not None:
-            cgroups.remove()
-        shutil.rmtree(work, ignore_errors=True)
+            out.mkdir(parents=True, exist_ok=True)
+        cgroups = CgroupMaker.detect(str(os.getpid())) if os.geteuid() == 0 else None
+        try:
+            folders = [p for p in (submissions, out, work) if p is not None]
+            plan = make_plan(solution, folders, allow, cgroups, uid_base)
+            config = {
+                "assignment": assignment.to_dict(),
+                "plan": plan.to_dict(),
+                "limits": limits.to_dict(),
+                "fresh": fresh,
+                "staging": str(work),
+            }
+            checked, lines, ok = _preflight(assignment, solution, config, jobs, work)
+            header = plan.describe() + lines + mock_warnings(assignment)
+            print("\n".join(header), file=sys.stderr)
+            if out is not None:
+                tests = [cell.id for cell in assignment.tests]
+                write_reports(out / "preflight", assignment.name, tests, checked, header)
+            if not ok:
+                print(feedback(assignment.name, checked[0]), file=sys.stderr)
+                print("The solution does not score full marks: not grading.", file=sys.stderr)
+                return 2
+            if submissions is not None and out is not None:
+                _grade(assignment, config, submissions, out, jobs, header, checked)
+            return 0
+        finally:
+            if cgroups is not None:
+                cgroups.remove()
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def _parser() -> argparse.ArgumentParser:
