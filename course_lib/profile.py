@@ -1,11 +1,58 @@
-"""The two profiles every chapter runs in: ``full`` (the documents' settings, on a GPU) and
-``quick`` (the same code on small data and few epochs, minutes on a laptop CPU)."""
+"""The two profiles every chapter runs in, ``full`` (the documents' settings, on a GPU) and
+``quick`` (the same code on small data and few epochs, minutes on a laptop CPU), and the
+switches that change how a run behaves without changing its code:
+
+- ``COURSE_PROFILE``: ``quick`` or ``full`` (see :func:`resolve_profile`);
+- ``COURSE_SMOKE=1``: a smoke run, which proves that a chapter's settings run to the end: at
+  most ``SMOKE_BATCHES`` optimizer steps per epoch and evaluation batches, small stand-in
+  splits of the real datasets' shapes, and random weights where pretrained ones are missing;
+- ``COURSE_PROGRESS=0``: no progress bars (the book's build sets it).
+"""
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 PROFILES = ("quick", "full")
+SMOKE_BATCHES = 2  # optimizer steps per epoch, and evaluation batches, in a smoke run
+SMOKE_IMAGES = 512  # the most images of any split in a smoke run
+
+T = TypeVar("T")
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def is_smoke() -> bool:
+    """True when ``COURSE_SMOKE`` is set to 1/true/yes/on: a smoke run (see the module)."""
+    return _flag("COURSE_SMOKE")
+
+
+def show_progress() -> bool:
+    """False when ``COURSE_PROGRESS=0``: progress bars stay off (as in the built book)."""
+    return os.environ.get("COURSE_PROGRESS", "").strip().lower() not in ("0", "false", "no", "off")
+
+
+def limit_batches(batches: Iterable[T]) -> Iterable[T]:
+    """``batches`` as they are, or only the first ``SMOKE_BATCHES`` of them in a smoke run."""
+    return itertools.islice(batches, SMOKE_BATCHES) if is_smoke() else batches
+
+
+def smoke_size(n: int | None) -> int | None:
+    """A split's size: ``n`` as it is, or at most ``SMOKE_IMAGES`` in a smoke run (None: all)."""
+    if not is_smoke():
+        return n
+    return SMOKE_IMAGES if n is None else min(n, SMOKE_IMAGES)
+
+
+def check_profile(profile: str) -> None:
+    """Raise ``ValueError`` unless ``profile`` is ``"quick"`` or ``"full"``."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose 'quick' or 'full'")
 
 
 def resolve_profile(profile: str | None = None, *, verbose: bool = True) -> str:
@@ -46,4 +93,56 @@ def resolve_profile(profile: str | None = None, *, verbose: bool = True) -> str:
             f"Profile: {profile} ({reason}). To change it, set COURSE_PROFILE = {other!r} "
             f"in the parameters cell, or the environment variable COURSE_PROFILE={other}."
         )
+        if is_smoke():
+            print(
+                f"Smoke run (COURSE_SMOKE=1): at most {SMOKE_BATCHES} steps per epoch and "
+                f"evaluation batches, at most {SMOKE_IMAGES} images per split; it proves that "
+                "the settings run, and its numbers mean nothing."
+            )
     return profile
+
+
+def fill_defaults(
+    profile: str,
+    given: Mapping[str, Any],
+    *,
+    quick: Mapping[str, Any],
+    full: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Fill the parameters left at ``None`` from the profile's table; keep every other value.
+
+    A value that is set, ``0`` and ``False`` included, is kept as it is. A table entry may be a
+    function of the parameters filled so far (in the order of ``given``), for defaults that
+    depend on another parameter.
+
+    Args:
+        profile: ``"quick"`` or ``"full"``.
+        given: the parameters as the notebook's parameters cell set them.
+        quick: the ``quick`` profile's default of every parameter in ``given``.
+        full: the ``full`` profile's default of every parameter in ``given``.
+
+    Returns:
+        A new dict with the keys of ``given``, in its order.
+
+    Example:
+        >>> fill_defaults("quick", {"epochs": None, "val_size": 0, "train_size": None},
+        ...               quick={"epochs": 3, "val_size": 500, "train_size": lambda p: 8 * 100},
+        ...               full={"epochs": 15, "val_size": 5000, "train_size": None})
+        {'epochs': 3, 'val_size': 0, 'train_size': 800}
+    """
+    check_profile(profile)
+    missing = {
+        name: sorted(set(given) - set(table)) for name, table in (("quick", quick), ("full", full))
+    }
+    for name, keys in missing.items():
+        if keys:
+            raise KeyError(f"the {name} table has no default for {', '.join(keys)}")
+    table = quick if profile == "quick" else full
+    filled: dict[str, Any] = {}
+    for key, value in given.items():
+        if value is None:
+            value = table[key]
+            if isinstance(value, Callable):  # type: ignore[arg-type]
+                value = value(filled)
+        filled[key] = value
+    return filled

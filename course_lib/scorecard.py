@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from course_lib.profile import is_smoke
+
 # How the scorecards name the documents (keys of book/references.bib).
 SOURCE_NAMES = {
     "homework_d2l": "homework on d2l ch. 7-8",
@@ -126,55 +128,96 @@ def _show(value: Any) -> str:
 class Scorecard:
     """A table of (quantity, reported number, measured number, status) for one chapter.
 
+    A verdict is only as strong as what it compares. A row about a trained or measured result
+    is compared with the source only in the ``full`` profile on the real data; in ``quick``, on
+    stand-in data or in a smoke run its status is "not comparable (...)", saying why. Exact
+    quantities (shapes, parameter counts, outputs of the teaching ops), added with
+    ``exact=True``, are compared in every profile.
+
     Args:
         profile: the profile this run used (``"quick"`` or ``"full"``).
+        standin: True when stand-in data replaced the real dataset.
         hardware: where it ran; detected when not given.
 
     Example:
         >>> card = Scorecard("quick", hardware="CPU")
-        >>> card.add("corr2d", [[19, 25], [37, 43]], [[19, 25], [37, 43]], "homework_d2l")
+        >>> card.add("corr2d", [[19, 25], [37, 43]], [[19, 25], [37, 43]], "homework_d2l",
+        ...          exact=True)
+        >>> card.add("test accuracy (%)", 92.35, 31.0, "labreport_cifar10")
         >>> print(card)
         quantity | reported | this run | status | source
         corr2d | [[19, 25], [37, 43]] | [[19, 25], [37, 43]] | reproduced | homework on d2l ch. 7-8
+        test accuracy (%) | 92.35 | 31 | not comparable (quick profile) | lab report on CIFAR-10
         profile: quick; hardware: CPU
     """
 
     profile: str
+    standin: bool = False
     hardware: str = field(default_factory=describe_hardware)
     rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
+    @property
+    def not_comparable(self) -> str | None:
+        """The status of a measured row when this run cannot be compared, else None."""
+        why = [f"{self.profile} profile"] if self.profile != "full" else []
+        why += ["stand-in data"] if self.standin else []
+        why += ["smoke run"] if is_smoke() else []
+        return f"not comparable ({', '.join(why)})" if why else None
+
     def add(
-        self, quantity: str, reported: Any, measured: Any, source: str, tolerance: float = 0.0
+        self,
+        quantity: str,
+        reported: Any,
+        measured: Any,
+        source: str,
+        tolerance: float = 0.0,
+        *,
+        exact: bool = False,
     ) -> None:
         """Add one row; ``tolerance`` is the absolute difference still counted as reproduced.
 
-        ``reported=None`` records a measurement the source documents give no number for."""
+        ``reported=None`` records a measurement the source documents give no number for.
+        ``exact=True`` marks a quantity that does not depend on training or data (a shape, a
+        parameter count, an operator's output): it is compared in every profile."""
         if reported is None:  # the documents give no number: show ours, claim nothing
             status, reported = "not reported by the source", "-"
+        elif not exact and self.not_comparable:
+            status = self.not_comparable
         else:
             status = compare(reported, measured, tolerance)
-        if tolerance and status == "reproduced":
-            status = f"reproduced (within {tolerance:g})"
+            if tolerance and status == "reproduced":
+                status = f"reproduced (within {tolerance:g})"
         name = SOURCE_NAMES.get(source, source)
         self.rows.append((quantity, _show(reported), _show(measured), status, name))
 
     def add_check(
-        self, quantity: str, reported: str, measured: Any, holds: bool, source: str
+        self,
+        quantity: str,
+        reported: str,
+        measured: Any,
+        holds: bool,
+        source: str,
+        *,
+        exact: bool = False,
     ) -> None:
         """Add a row for a result the source states in words rather than as a number.
 
         ``reported`` is that statement, ``measured`` what this run found, and ``holds`` the
-        verdict of the caller's code on whether ``measured`` shows it.
+        verdict of a rule (``course_lib.findings``) on whether ``measured`` shows it. As in
+        ``add``, a measured result is "not comparable" outside ``full`` on the real data.
 
         Example:
-            >>> card = Scorecard("quick", hardware="CPU")
+            >>> card = Scorecard("full", hardware="CPU")
             >>> card.add_check("error falls", "falls layer by layer", [3.1, 2.0], True, "src")
             >>> card.rows[0][3]
             'reproduced'
         """
         if not isinstance(holds, bool):
             raise TypeError(f"holds must be a bool computed from the run, got {holds!r}")
-        status = "reproduced" if holds else "not reproduced"
+        if not exact and self.not_comparable:
+            status = self.not_comparable
+        else:
+            status = "reproduced" if holds else "not reproduced"
         name = SOURCE_NAMES.get(source, source)
         self.rows.append((quantity, reported, _show(measured), status, name))
 
@@ -194,4 +237,9 @@ class Scorecard:
             cells = (quantity, f"{reported} ({source})", measured, status)
             body += "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
         foot = f"Profile: {html.escape(self.profile)}; hardware: {html.escape(self.hardware)}."
+        if self.not_comparable:
+            foot += (
+                " Rows marked not comparable were measured on a run that cannot be compared "
+                "with the source's: run the full edition on the real data to compare them."
+            )
         return f"<table><tr>{head}</tr>{body}</table><p>{foot}</p>"

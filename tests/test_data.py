@@ -391,3 +391,41 @@ def test_augment_true_is_the_standard_augmentation():
         "cifar10", profile="quick", batch_size=8, train_size=8, test_size=0, augment=report
     )
     assert data.train.augment == report and data.test is None
+
+
+def test_smoke_run_of_full_uses_small_announced_standins_of_the_real_shapes(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    data = load_data("cifar10", profile="full", batch_size=128, val_size=5000, resize=224)
+    out = capsys.readouterr().out
+    assert "Stand-in data" in out and "smoke run (COURSE_SMOKE=1)" in out
+    X, _ = next(iter(data.train))
+    assert tuple(X.shape) == (128, 3, 224, 224) and data.standin
+    assert "512 train / 512 val / 512 test images" in data.description
+    monkeypatch.delenv("COURSE_SMOKE")
+    with pytest.raises(DatasetNotFoundError):
+        load_data("cifar10", profile="full", batch_size=128)
+
+
+def test_smoke_run_keeps_a_real_dataset_but_only_its_first_images(tmp_path, monkeypatch, capsys):
+    write_mnist(tmp_path, "MNIST", n_train=40, n_test=20)
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    monkeypatch.setattr("course_lib.profile.SMOKE_IMAGES", 8)
+    monkeypatch.setattr("course_lib.data.datasets.SMOKE_IMAGES", 8)
+    data = load_data("mnist", profile="full", batch_size=4, root=tmp_path, val_size=4)
+    assert not data.standin and "8 train / 4 val / 8 test images" in data.description
+
+
+def test_edition_notice_says_profile_standin_and_how_to_run_full(tmp_path, monkeypatch):
+    from course_lib.data import edition_notice
+
+    monkeypatch.delenv("COURSE_SMOKE", raising=False)
+    notice = edition_notice("quick", "mnist", {"training": 1200, "test": 200})
+    assert "quick profile" in str(notice) and "1,200 training and 200 test stand-in" in str(notice)
+    assert "scikit-learn's handwritten digits" in str(notice) and "COURSE_PROFILE" in str(notice)
+    assert '<div class="admonition warning">' in notice._repr_html_()
+    assert edition_notice("full", "mnist", {"training": 60_000}) is None
+    write_mnist(tmp_path, "MNIST")
+    notice = edition_notice("quick", "mnist", {"training": 1200}, root=tmp_path)
+    assert "1,200 training images of MNIST" in str(notice) and "stand-in" not in str(notice)
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    assert "Smoke run" in str(edition_notice("full", "mnist", {"training": 512}))

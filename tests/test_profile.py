@@ -31,3 +31,39 @@ def test_unknown_profile_is_rejected(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "fast")
     with pytest.raises(ValueError, match="unknown profile 'fast'.*environment"):
         resolve_profile()
+
+
+def test_fill_defaults_fills_only_none_and_keeps_zero():
+    from course_lib.profile import fill_defaults
+
+    quick = {"epochs": 3, "val_size": 500, "train_size": lambda p: 6 * p["epochs"]}
+    full = {"epochs": 15, "val_size": 5000, "train_size": 60_000}
+    given = {"epochs": None, "val_size": 0, "train_size": None}
+    assert fill_defaults("quick", given, quick=quick, full=full) == {
+        "epochs": 3, "val_size": 0, "train_size": 18}  # fmt: skip
+    assert fill_defaults("full", {**given, "epochs": 2}, quick=quick, full=full) == {
+        "epochs": 2, "val_size": 0, "train_size": 60_000}  # fmt: skip
+    with pytest.raises(KeyError, match="the full table has no default for lr"):
+        fill_defaults("quick", {"lr": None}, quick={"lr": 0.1}, full={})
+    with pytest.raises(ValueError, match="unknown profile"):
+        fill_defaults("fast", given, quick=quick, full=full)
+
+
+def test_smoke_switch_limits_batches_and_sizes(monkeypatch):
+    from course_lib.profile import SMOKE_BATCHES, SMOKE_IMAGES, is_smoke, limit_batches, smoke_size
+
+    monkeypatch.delenv("COURSE_SMOKE", raising=False)
+    assert not is_smoke() and list(limit_batches(range(5))) == [0, 1, 2, 3, 4]
+    assert smoke_size(None) is None and smoke_size(60_000) == 60_000
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    assert is_smoke() and list(limit_batches(range(5))) == list(range(SMOKE_BATCHES))
+    assert smoke_size(None) == smoke_size(60_000) == SMOKE_IMAGES and smoke_size(0) == 0
+
+
+def test_progress_switch(monkeypatch):
+    from course_lib.profile import show_progress
+
+    monkeypatch.delenv("COURSE_PROGRESS", raising=False)
+    assert show_progress()
+    monkeypatch.setenv("COURSE_PROGRESS", "0")
+    assert not show_progress()

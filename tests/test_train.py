@@ -409,3 +409,23 @@ def test_a_one_cycle_schedule_with_an_empty_warm_up_is_refused_clearly():
         make_scheduler(optimizer, config, steps_per_epoch=4)  # 0.25 * 4 steps = 1: torch's 0 / 0
     scheduler, per_step = make_scheduler(optimizer, config, steps_per_epoch=8)
     assert per_step and type(scheduler).__name__ == "OneCycleLR"
+
+
+@pytest.mark.parametrize("schedule", ["onecycle", "cosine"])
+def test_early_stopping_with_an_annealing_schedule_is_refused(schedule):
+    with pytest.raises(ValueError, match="never annealed.*early_stopping_with_annealing=True"):
+        config(schedule=schedule, early_stopping_patience=2)
+    assert config(schedule=schedule, early_stopping_patience=2, early_stopping_with_annealing=True)
+
+
+def test_smoke_run_takes_two_steps_per_epoch_and_two_evaluation_batches(monkeypatch):
+    monkeypatch.setenv("COURSE_SMOKE", "1")
+    data = make_data(n_train=96, n_val=48)
+    data.train.batch_size = data.val.batch_size = 8  # 12 and 6 batches
+    model = small_cnn()
+    training_steps = []
+    model.register_forward_hook(lambda module, *args: training_steps.append(module.training))
+    history = fit(model, data, config(num_epochs=3, eval_test=True))
+    assert len(history) == 3 and sum(training_steps) == 3 * 2
+    assert len(training_steps) == 3 * (2 + 2 + 2)  # training, validation and test batches
+    assert evaluate(model, data.val).num_examples == 2 * 8

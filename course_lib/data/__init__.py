@@ -17,7 +17,8 @@ Modules, each with one job:
 - ``transforms``: augmentation and normalisation as batched tensor operations;
 - ``loaders``: the loader interface and the plain path (a ``DataLoader``);
 - ``gpu``: the fast path (the dataset resident on the device);
-- ``bundle``: ``load_data`` and ``DataBundle``.
+- ``bundle``: ``load_data`` and ``DataBundle``;
+- ``notice``: the notice a page opens with when it does not run the full edition.
 """
 
 from course_lib.data.bundle import DataBundle, load_data
@@ -30,6 +31,7 @@ from course_lib.data.datasets import (
 )
 from course_lib.data.gpu import DeviceLoader
 from course_lib.data.loaders import Loader, PlainLoader
+from course_lib.data.notice import EditionNotice, edition_notice
 from course_lib.data.standins import digits_standin, shapes_standin
 from course_lib.data.transforms import NORMALIZATIONS, Augment, channel_stats
 
@@ -42,12 +44,14 @@ __all__ = [
     "DataBundle",
     "DatasetNotFoundError",
     "DeviceLoader",
+    "EditionNotice",
     "Images",
     "Loader",
     "PlainLoader",
     "channel_stats",
     "data_root",
     "digits_standin",
+    "edition_notice",
     "load_data",
     "load_images",
     "shapes_standin",

@@ -9,7 +9,6 @@ from pathlib import Path
 import torch
 
 from course_lib.data.datasets import (
-    PROFILES,
     STANDIN_SIZES,
     DatasetSpec,
     data_root,
@@ -22,6 +21,7 @@ from course_lib.data.datasets import (
 from course_lib.data.gpu import DeviceLoader
 from course_lib.data.loaders import Loader, PlainLoader
 from course_lib.data.transforms import Augment, normalization, resize_images
+from course_lib.profile import check_profile, is_smoke, smoke_size
 
 DEVICE_SHARE = 0.25  # the fast path may take this share of the GPU's free memory
 
@@ -104,8 +104,7 @@ def _check_arguments(
     train_size: int | None,
     test_size: int | None,
 ) -> None:
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose 'quick' or 'full'")
+    check_profile(profile)
     if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if not isinstance(val_size, int) or isinstance(val_size, bool) or val_size < 0:
@@ -126,6 +125,12 @@ def _load_splits(
     seed: int,
 ) -> tuple[dict[str, tuple[torch.Tensor, torch.Tensor]], list[str], str | None]:
     """The splits as uint8 images and labels, the class names, and why a stand-in (or None)."""
+    if is_smoke():  # small splits, of the real shapes
+        val_size, train_size, test_size = (
+            smoke_size(val_size),
+            smoke_size(train_size),
+            (smoke_size(test_size)),
+        )
     standin_train = STANDIN_SIZES["train"] if train_size is None else train_size + val_size
     images, labels, classes, reason = load_split(
         spec, profile=profile, train=True, root=folder, offline=offline, n=standin_train

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from course_lib.profile import PROFILES
+from course_lib.profile import check_profile, is_smoke
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -103,23 +103,22 @@ def imagenet_resnet18(
 
     from course_lib.data.datasets import is_offline
 
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose 'quick' or 'full'")
+    check_profile(profile)
     if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 1):
         raise ValueError(f"num_classes must be a positive int or None, got {num_classes!r}")
     path = Path(weights_path) if weights_path is not None else None
     state_dict, how = _load_state_dict(path, is_offline(offline))
     model = resnet18()  # random weights, ImageNet's 1000 classes
-    if state_dict is None and profile == "full":
+    if state_dict is None and profile == "full" and not is_smoke():
         raise WeightsNotFoundError(
             f"ImageNet weights for ResNet-18 are needed in the full profile: {how}. "
             + how_to_get_weights()
         )
     if state_dict is None:
         print(
-            f"ImageNet weights for ResNet-18 not loaded: {how}. The network keeps random "
-            "weights (quick profile), so nothing below shows what pretraining does. "
-            + how_to_get_weights()
+            f"ImageNet weights for ResNet-18 not loaded: {how}. The network keeps random weights "
+            f"({'smoke run' if is_smoke() else 'quick profile'}), so nothing below shows what "
+            "pretraining does. " + how_to_get_weights()
         )
     else:
         try:

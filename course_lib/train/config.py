@@ -48,7 +48,12 @@ class TrainConfig:
             ``monitor`` on the validation split; ``None`` trains all epochs.
         monitor: ``"val_loss"`` or ``"val_accuracy"``, watched by early stopping.
         restore_best: with early stopping, end with the weights of the best epoch.
+        early_stopping_with_annealing: allow early stopping with a schedule that anneals the
+            learning rate every step (``"onecycle"``, ``"cosine"``). Refused by default: such a
+            run can stop while the learning rate is high and keep weights never annealed.
         checkpoint: a file written after every epoch; if it exists, ``fit`` resumes from it.
+        announce_resume: print a line when ``fit`` resumes from the checkpoint (a loop that
+            resumes on purpose, one epoch per call, turns it off).
         eval_test: evaluate the test split after every epoch as well.
         progress: show a progress bar per epoch.
         log_every: refresh the progress bar's loss and accuracy every this many steps.
@@ -82,7 +87,9 @@ class TrainConfig:
     early_stopping_patience: int | None = None
     monitor: str = "val_loss"
     restore_best: bool = True
+    early_stopping_with_annealing: bool = False
     checkpoint: str | os.PathLike | None = None
+    announce_resume: bool = True
     eval_test: bool = False
     progress: bool = True
     log_every: int = 25
@@ -101,6 +108,13 @@ class TrainConfig:
         _positive_int("log_every", self.log_every)
         if self.early_stopping_patience is not None:
             _positive_int("early_stopping_patience", self.early_stopping_patience)
+            if self.schedule in ("onecycle", "cosine") and not self.early_stopping_with_annealing:
+                raise ValueError(
+                    f"early stopping with the {self.schedule!r} schedule can stop while the "
+                    "learning rate is still high and test weights that were never annealed; "
+                    "train all epochs (early_stopping_patience=None), use a 'constant' or "
+                    "'step' schedule, or pass early_stopping_with_annealing=True to do it anyway"
+                )
         if not isinstance(self.seed, int):
             raise TypeError(f"seed must be an int, got {type(self.seed).__name__}")
         if not self.lr > 0:

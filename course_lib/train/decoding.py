@@ -19,6 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from course_lib.models.decoders import encoder_upto, resnet18_decoder, warm_start
+from course_lib.profile import limit_batches, show_progress
 
 from .config import TrainConfig
 from .early_stopping import EarlyStopping
@@ -34,7 +35,7 @@ def _train_epoch(run: Run, model: nn.Module, loader, ce_weight: float) -> dict[s
     decoder.train()
     sums = torch.zeros(3, device=run.device)  # loss, mse, ce (summed over images)
     seen = 0
-    for X, y in loader:
+    for X, y in limit_batches(loader):
         X, y = to_device(X, y, run.device, run.channels_last)
         with autocast(run.device, run.precision):
             mse, ce, _ = losses(decoder, encoder, model, X, y, need_ce=ce_weight > 0)
@@ -114,7 +115,7 @@ def fit_decoder(
     patience = config.early_stopping_patience
     stopper = EarlyStopping(patience, "val_loss") if patience is not None else None
     bar = None
-    if config.progress:
+    if config.progress and show_progress():
         bar = tqdm(total=config.num_epochs, desc=f"decoder {decoder.checkpoint}", unit="epoch")
     try:
         for epoch in range(config.num_epochs):
@@ -201,7 +202,7 @@ def fit_decoders(
         if previous is not None:
             warm_start(decoder, previous)
         epochs = (num_epochs or {}).get(k, config.num_epochs)
-        if config.progress:
+        if config.progress and show_progress():
             print(f"Checkpoint {k}: decoder of {sum(p.numel() for p in decoder.parameters()):,} "
                   f"parameters, c = {ce_weight:g}, epochs at most {epochs}")  # fmt: skip
         run_config = dataclasses.replace(config, num_epochs=epochs)

@@ -12,6 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from course_lib.profile import SMOKE_BATCHES, is_smoke, limit_batches, show_progress
+
 from .checkpoint import load_checkpoint, rng_states, save_checkpoint, set_rng_states
 from .config import TrainConfig
 from .early_stopping import EarlyStopping
@@ -88,9 +90,10 @@ def fit(model: nn.Module, data: DataBundle, config: TrainConfig) -> History:
             if loader is not None and hasattr(loader, "set_epoch"):
                 loader.set_epoch(epoch)  # this epoch's order and augmentation, reproducibly
         bar = None
-        if config.progress:
+        if config.progress and show_progress():
             desc = f"epoch {epoch + 1}/{config.num_epochs}"
-            bar = tqdm(total=len(data.train), desc=desc, unit="batch", leave=True)
+            steps = len(data.train) if not is_smoke() else min(len(data.train), SMOKE_BATCHES)
+            bar = tqdm(total=steps, desc=desc, unit="batch", leave=True)
         lr = run.optimizer.param_groups[0]["lr"]  # the learning rate of the epoch's first step
         started = time.perf_counter()
         record: dict[str, float] = {"epoch": epoch + 1, **_train_epoch(run, data.train, bar)}
@@ -119,7 +122,7 @@ def _train_epoch(run: Run, loader: Loader, bar: Any) -> dict[str, float]:
     loss_sum = torch.zeros((), device=run.device)
     correct = torch.zeros((), dtype=torch.long, device=run.device)
     seen = 0
-    for step, (X, y) in enumerate(loader, start=1):
+    for step, (X, y) in enumerate(limit_batches(loader), start=1):
         X, y = to_device(X, y, run.device, run.channels_last)
         with autocast(run.device, run.precision):
             logits = model(X)  # (N, num_classes)
@@ -202,7 +205,7 @@ def _checkpoint_state(run: Run, history: History, stopper: EarlyStopping | None)
 
 
 # Settings that may differ between a run and its resumption.
-_MAY_CHANGE = {"progress", "log_every", "checkpoint", "device", "eval_test"}
+_MAY_CHANGE = {"progress", "log_every", "checkpoint", "device", "eval_test", "announce_resume"}
 
 
 def _resume(run: Run, history: History, stopper: EarlyStopping | None) -> int:
@@ -233,7 +236,8 @@ def _resume(run: Run, history: History, stopper: EarlyStopping | None) -> int:
     history.records = saved.records
     history.info["resumed_at"] = saved.info.get("resumed_at", []) + [state["epoch"]]
     left = "nothing left to do" if state["epoch"] >= config.num_epochs else "continuing"
-    print(f"Resumed from {path}: {state['epoch']} of {config.num_epochs} epochs done, {left}.")
+    if config.announce_resume:
+        print(f"Resumed from {path}: {state['epoch']} of {config.num_epochs} epochs done, {left}.")
     return state["epoch"]
 
 

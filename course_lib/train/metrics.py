@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.profile import limit_batches
+
 from .setup import autocast, resolve_channels_last, resolve_precision, to_device
 
 
@@ -90,7 +92,7 @@ def evaluate(
     loss_sum = torch.zeros((), device=device)
     confusion = None
     try:
-        for X, y in loader:
+        for X, y in limit_batches(loader):
             X, y = to_device(X, y, device, channels_last)
             with autocast(device, precision):
                 logits = model(X)  # (N, num_classes)

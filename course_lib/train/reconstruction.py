@@ -17,6 +17,7 @@ from torch import nn
 
 from course_lib.models.decoders import encoder_upto
 from course_lib.models.resnet_cifar import checkpoints
+from course_lib.profile import limit_batches
 
 from .setup import autocast, resolve_channels_last, resolve_precision, to_device
 
@@ -142,7 +143,7 @@ def evaluate_decoder(
     encoder = encoder_upto(model, decoder.checkpoint)
     sums = _Sums(device)
     try:
-        for X, y in loader:
+        for X, y in limit_batches(loader):
             X, y = to_device(X, y, device, channels_last)
             with autocast(device, precision):
                 sums.add(*losses(decoder, encoder, model, X, y, need_ce=classify), y)
@@ -191,7 +192,7 @@ def evaluate_decoders(
     )
     sums = {k: _Sums(device) for k in decoders}
     try:
-        for X, y in loader:
+        for X, y in limit_batches(loader):
             X, y = to_device(X, y, device, channels_last)
             with autocast(device, precision):
                 Zs = checkpoints(model, X, names)  # one forward pass, every checkpoint
