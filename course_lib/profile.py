@@ -4,8 +4,10 @@ switches that change how a run behaves without changing its code:
 
 - ``COURSE_PROFILE``: ``quick`` or ``full`` (see :func:`resolve_profile`);
 - ``COURSE_SMOKE=1``: a smoke run, which proves that a chapter's settings run to the end: at
-  most ``SMOKE_BATCHES`` optimizer steps per epoch and evaluation batches, small stand-in
-  splits of the real datasets' shapes, and random weights where pretrained ones are missing;
+  most ``SMOKE_BATCHES`` optimizer steps per epoch and evaluation batches, at most
+  ``SMOKE_EPOCHS`` epochs per call of ``fit`` (the schedule is still the full run's), small
+  stand-in splits of the real datasets' shapes, and random weights where pretrained ones are
+  missing;
 - ``COURSE_PROGRESS=0``: no progress bars (the book's build sets it).
 """
 
@@ -19,6 +21,7 @@ from typing import Any, TypeVar
 PROFILES = ("quick", "full")
 SMOKE_BATCHES = 2  # optimizer steps per epoch, and evaluation batches, in a smoke run
 SMOKE_IMAGES = 512  # the most images of any split in a smoke run
+SMOKE_EPOCHS = 2  # the most epochs one call of fit trains in a smoke run
 
 T = TypeVar("T")
 
@@ -40,6 +43,12 @@ def show_progress() -> bool:
 def limit_batches(batches: Iterable[T]) -> Iterable[T]:
     """``batches`` as they are, or only the first ``SMOKE_BATCHES`` of them in a smoke run."""
     return itertools.islice(batches, SMOKE_BATCHES) if is_smoke() else batches
+
+
+def last_epoch(start: int, num_epochs: int) -> int:
+    """The epoch a call of ``fit`` that starts at ``start`` ends at: ``num_epochs``, or at most
+    ``SMOKE_EPOCHS`` later in a smoke run."""
+    return min(num_epochs, start + SMOKE_EPOCHS) if is_smoke() else num_epochs
 
 
 def smoke_size(n: int | None) -> int | None:
@@ -96,8 +105,8 @@ def resolve_profile(profile: str | None = None, *, verbose: bool = True) -> str:
         if is_smoke():
             print(
                 f"Smoke run (COURSE_SMOKE=1): at most {SMOKE_BATCHES} steps per epoch and "
-                f"evaluation batches, at most {SMOKE_IMAGES} images per split; it proves that "
-                "the settings run, and its numbers mean nothing."
+                f"evaluation batches, {SMOKE_EPOCHS} epochs per training run and {SMOKE_IMAGES} "
+                "images per split; it proves that the settings run, and its numbers mean nothing."
             )
     return profile
 

@@ -425,7 +425,7 @@ def test_smoke_run_takes_two_steps_per_epoch_and_two_evaluation_batches(monkeypa
     model = small_cnn()
     training_steps = []
     model.register_forward_hook(lambda module, *args: training_steps.append(module.training))
-    history = fit(model, data, config(num_epochs=3, eval_test=True))
-    assert len(history) == 3 and sum(training_steps) == 3 * 2
-    assert len(training_steps) == 3 * (2 + 2 + 2)  # training, validation and test batches
+    history = fit(model, data, config(num_epochs=3, eval_test=True, schedule="onecycle"))
+    assert len(history) == 2 and sum(training_steps) == 2 * 2  # two epochs of two steps
+    assert len(training_steps) == 2 * (2 + 2 + 2)  # training, validation and test batches
     assert evaluate(model, data.val).num_examples == 2 * 8

@@ -19,7 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from course_lib.models.decoders import encoder_upto, resnet18_decoder, warm_start
-from course_lib.profile import limit_batches, show_progress
+from course_lib.profile import last_epoch, limit_batches, show_progress
 
 from .config import TrainConfig
 from .early_stopping import EarlyStopping
@@ -118,7 +118,7 @@ def fit_decoder(
     if config.progress and show_progress():
         bar = tqdm(total=config.num_epochs, desc=f"decoder {decoder.checkpoint}", unit="epoch")
     try:
-        for epoch in range(config.num_epochs):
+        for epoch in range(last_epoch(0, config.num_epochs)):
             if stopper is not None and stopper.should_stop:
                 break
             for loader in (data.train, data.val):

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from course_lib.profile import SMOKE_BATCHES, is_smoke, limit_batches, show_progress
+from course_lib.profile import SMOKE_BATCHES, is_smoke, last_epoch, limit_batches, show_progress
 
 from .checkpoint import load_checkpoint, rng_states, save_checkpoint, set_rng_states
 from .config import TrainConfig
@@ -83,7 +83,7 @@ def fit(model: nn.Module, data: DataBundle, config: TrainConfig) -> History:
     start = 0
     if config.checkpoint is not None and os.path.exists(config.checkpoint):
         start = _resume(run, history, stopper)
-    for epoch in range(start, config.num_epochs):
+    for epoch in range(start, last_epoch(start, config.num_epochs)):
         if stopper is not None and stopper.should_stop:
             break
         for loader in (data.train, data.val, data.test):
