@@ -1,0 +1,77 @@
+"""Execute chapter notebooks to their last cell, each in a fresh kernel, and time each one.
+
+The profile and the switches come from the environment, so that one command checks any edition:
+
+    COURSE_PROFILE=full COURSE_OFFLINE=1 COURSE_SMOKE=1 python tools/run_chapters.py notebooks
+    COURSE_PROFILE=quick COURSE_OFFLINE=1 python tools/run_chapters.py notebooks/part3/tricks.ipynb
+
+Nothing is written back. Exit status 1 if any notebook fails; the failing cell's error is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+SWITCHES = ("COURSE_PROFILE", "COURSE_OFFLINE", "COURSE_SMOKE", "COURSE_PROGRESS", "COURSE_DATA")
+
+
+def run(path: Path, timeout: int) -> tuple[Path, float, str | None]:
+    """Execute one notebook from its own folder; return its path, seconds and error (or None)."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    try:
+        client.execute()
+        error = None
+    except CellExecutionError as failure:
+        error = str(failure)[-3000:]
+    except TimeoutError as failure:
+        error = f"timed out: {failure}"
+    return path, time.perf_counter() - start, error
+
+
+def notebooks_in(paths: list[Path]) -> list[Path]:
+    found = []
+    for path in paths:
+        found += sorted(path.rglob("*.ipynb")) if path.is_dir() else [path]
+    return [p for p in found if ".ipynb_checkpoints" not in p.parts]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="+", type=Path, help="notebooks or folders")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    args = parser.parse_args(argv)
+    settings = ", ".join(f"{k}={os.environ[k]}" for k in SWITCHES if k in os.environ)
+    print(f"Running chapters with {settings or 'no COURSE_ settings'}", flush=True)
+    failed, total = [], time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        jobs = [pool.submit(run, path, args.timeout) for path in notebooks_in(args.paths)]
+        for job in jobs:
+            path, seconds, error = job.result()
+            print(f"{'FAILED' if error else 'ok':>6}  {seconds:7.1f} s  {path}", flush=True)
+            if error:
+                failed.append(path)
+                print(error, file=sys.stderr)
+    print(f"{len(jobs) - len(failed)} passed, {len(failed)} failed "
+          f"in {time.perf_counter() - total:.0f} s")  # fmt: skip
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
