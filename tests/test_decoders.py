@@ -194,3 +194,16 @@ def test_decoders_of_other_resnets_mirror_them_too():
 def test_decoder_block_doubles_the_size_with_stride_2():
     assert DecoderBlock(8, 4, stride=2)(torch.zeros(3, 8, 5, 5)).shape == (3, 4, 10, 10)
     assert DecoderBlock(8, 8)(torch.zeros(1, 8, 5, 5)).shape == (1, 8, 5, 5)
+
+
+def test_narrow_decoders_mirror_a_narrow_resnet18():
+    from course_lib.models import resnet18_cifar
+    from course_lib.models.resnet_cifar import checkpoints
+    from course_lib.train.reconstruction import checkpoint_name
+
+    model = resnet18_cifar(width=8).eval()
+    X = torch.zeros(2, 3, 32, 32)
+    names = [checkpoint_name(model, k) for k in range(1, 7)]
+    for k, Z in zip(range(1, 7), checkpoints(model, X, names), strict=True):
+        decoder = resnet18_decoder(k, width=8)
+        assert tuple(Z.shape[1:]) == decoder.input_shape and decoder(Z).shape == X.shape

@@ -248,8 +248,8 @@ def _decoder_stage(num_blocks: int, in_channels: int, out_channels: int, s: int)
     return stage
 
 
-def resnet18_decoder(checkpoint: int) -> ResNetDecoder:
-    """The decoder for checkpoint ``checkpoint`` (1-6) of ``resnet18_cifar``.
+def resnet18_decoder(checkpoint: int, width: int = 64) -> ResNetDecoder:
+    """The decoder for checkpoint ``checkpoint`` (1-6) of ``resnet18_cifar(width=width)``.
 
     Example:
         >>> for k in range(1, 7):
@@ -261,7 +261,8 @@ def resnet18_decoder(checkpoint: int) -> ResNetDecoder:
         5 (512, 1, 1)
         6 (10,)
     """
-    return ResNetDecoder(checkpoint, (2, 2, 2, 2), (64, 128, 256, 512), init_channels=64)
+    channels = (width, 2 * width, 4 * width, 8 * width)
+    return ResNetDecoder(checkpoint, (2, 2, 2, 2), channels, init_channels=width)
 
 
 def encoder_upto(model: nn.Module, checkpoint: int) -> nn.Module:
