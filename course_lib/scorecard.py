@@ -177,8 +177,9 @@ class Scorecard:
         """Add one row; ``tolerance`` is the absolute difference still counted as reproduced.
 
         ``reported=None`` records a measurement the source documents give no number for.
-        ``exact=True`` marks a quantity that does not depend on training or data (a shape, a
-        parameter count, an operator's output): it is compared in every profile."""
+        ``exact=True`` marks a quantity computed the same way on the same inputs in every
+        profile (a shape, a parameter count, an operator's output on the document's example):
+        it is compared in every profile."""
         if reported is None:  # the documents give no number: show ours, claim nothing
             status, reported = "not reported by the source", "-"
         elif not exact and self.not_comparable:
