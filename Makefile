@@ -19,7 +19,7 @@ export COURSE_PROFILE
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml grader/pyproject.toml
 	test -x $(PYTHON) || python3 -m venv $(ENV_DIR)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -r requirements.txt

@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 import nbformat
+from course_grader.assignment import resolve_solution
 
 from course_lib.exercises import END_SOLUTION, make_exercise
-from course_lib.grading.assignment import resolve_solution
 
 
 def filled(solution: nbformat.NotebookNode, blank_cells: int) -> nbformat.NotebookNode:
@@ -71,7 +71,7 @@ def main() -> None:
         command = [
             sys.executable,
             "-m",
-            "course_lib.grading",
+            "course_grader",
             str(solution),
             str(submissions),
             "--out",

@@ -2,6 +2,7 @@
 
 The animation is ``FuncAnimation.to_jshtml()``: one PNG per step and play controls in plain
 HTML and JavaScript, which show in the built book, in Jupyter and in Colab without ffmpeg.
+It starts playing (in a loop) as soon as it is shown; its controls pause it and step through it.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ def animate(
     interval: int = 700,
     dpi: float = 80,
     max_frames: int = MAX_FRAMES,
+    autoplay: bool = True,
 ) -> HTML:
     """Animate every step of a convolution, pooling or transposed convolution as HTML.
 
     The animation is ``FuncAnimation.to_jshtml()``: one PNG per step with play controls, which
-    shows in the built book, Jupyter and Colab without ffmpeg. At the default dpi a 5x5 input
+    shows in the built book, Jupyter and Colab without ffmpeg. It plays in a loop as soon as it
+    is shown (unless ``autoplay`` is False); its controls pause it and step. At the default dpi a 5x5 input
     with a 3x3 kernel and padding 1 (25 steps, numbers in the cells) takes about 0.3 MB of HTML.
 
     Args:
@@ -44,6 +47,7 @@ def animate(
         interval: milliseconds between steps.
         dpi: resolution of the frames; lower makes the page lighter.
         max_frames: refuse to make more frames than this, to keep the page light.
+        autoplay: start playing when shown; False shows the first step until Play is pressed.
 
     Returns:
         ``IPython.display.HTML``; its ``.data`` is the HTML text.
@@ -72,7 +76,50 @@ def animate(
             html = animation.to_jshtml(default_mode="loop")
     finally:
         plt.close(fig)
-    return HTML(_palette_frames(html))
+    html = _inline_icons(_palette_frames(html))
+    return HTML(_autoplay(html) if autoplay else html)
+
+
+# The buttons' icons, drawn inline: to_jshtml's Font Awesome icons need a style sheet from a CDN,
+# which fails offline and is one more request from every page with an animation.
+_ICON_PATHS = {
+    "minus": "M2 7h12v2H2z",
+    "plus": "M2 7h12v2H2zM7 2h2v12H7z",
+    "play": "M4 2l10 6-10 6z",
+    "play fa-flip-horizontal": "M12 2L2 8l10 6z",
+    "pause": "M3 2h4v12H3zM9 2h4v12H9z",
+    "step-forward": "M3 2l8 6-8 6zM12 2h2v12h-2z",
+    "step-backward": "M13 2L5 8l8 6zM2 2h2v12H2z",
+    "fast-forward": "M1 2l6 6-6 6zM7 2l6 6-6 6zM13 2h2v12h-2z",
+    "fast-backward": "M15 2L9 8l6 6zM9 2L3 8l6 6zM1 2h2v12H1z",
+}
+_FA_ICON = re.compile(r'<i class="fa fa-([\w -]+)"></i>')
+_FA_SHEET = re.compile(r'<link rel="stylesheet"\s+href="[^"]*font-awesome[^"]*">\s*')
+
+
+def _inline_icons(html: str) -> str:
+    """Replace to_jshtml's Font Awesome icons (and their CDN style sheet) by inline SVG."""
+
+    def svg(match: re.Match) -> str:
+        path = _ICON_PATHS[match.group(1)]
+        return (
+            '<svg viewBox="0 0 16 16" width="1em" height="1em" fill="currentColor" '
+            f'aria-hidden="true"><path d="{path}"/></svg>'
+        )
+
+    return _FA_ICON.sub(svg, _FA_SHEET.sub("", html))
+
+
+# How to_jshtml creates the player: ``animXXXX = new Animation(frames, ..., loop_select_id);``
+_NEW_ANIMATION = re.compile(r"(\b(anim\w+) = new Animation\([^;]*\);)")
+
+
+def _autoplay(html: str) -> str:
+    """Make a to_jshtml page start playing as soon as its player is created."""
+    html, count = _NEW_ANIMATION.subn(r"\1\n        \2.play_animation();", html)
+    if count != 1:
+        raise RuntimeError("animate: this matplotlib's to_jshtml page has an unknown layout")
+    return html
 
 
 _PNG_FRAME = re.compile(r'"data:image/png;base64,([^"]*)"')  # as FuncAnimation.to_jshtml embeds

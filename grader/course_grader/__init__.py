@@ -1,6 +1,6 @@
 """Grade students' exercise notebooks without trusting anything they run.
 
-``python -m course_lib.grading SOLUTION SUBMISSIONS --out OUT`` (see ``__main__``). Design:
+``python -m course_grader SOLUTION SUBMISSIONS --out OUT`` (see ``__main__``). Design:
 
 - Two processes per submission. The **worker** (:mod:`worker`), sandboxed by
   :mod:`sandbox` (namespaces, hidden paths, unprivileged uid, cgroups or rlimits), runs the

@@ -2,9 +2,9 @@
 
 Command line::
 
-    python -m course_lib.grading SOLUTION SUBMISSIONS --out OUT [--jobs N] [limits...]
-    python -m course_lib.grading SOLUTION            # the preflight only
-    python -m course_lib.grading solutions/          # the preflight of every solution
+    python -m course_grader SOLUTION SUBMISSIONS --out OUT [--jobs N] [limits...]
+    python -m course_grader SOLUTION            # the preflight only
+    python -m course_grader solutions/          # the preflight of every solution
 
 SOLUTION is a solution notebook or an assignment name (``part1/conv_arithmetic``, looked up
 under ``solutions/``). The preflight grades the solution, which must score full marks, and the
@@ -26,18 +26,18 @@ from typing import Any
 
 import nbformat
 
-from course_lib.exercises import make_exercise
-from course_lib.grading.assignment import (
+from course_grader.assignment import (
     Assignment,
     load_assignment,
     mock_warnings,
     resolve_solution,
 )
-from course_lib.grading.batch import discover, grade_all
-from course_lib.grading.cgroups import CgroupMaker
-from course_lib.grading.config import UID_BASE, Limits
-from course_lib.grading.plan import UID_BLOCK, make_plan, reserved_uids
-from course_lib.grading.report import feedback, write_reports
+from course_grader.batch import discover, grade_all
+from course_grader.cgroups import CgroupMaker
+from course_grader.config import UID_BASE, Limits
+from course_grader.plan import UID_BLOCK, make_plan, reserved_uids
+from course_grader.report import feedback, write_reports
+from course_lib.exercises import make_exercise
 
 _LIMIT_HELP = {
     "cell_timeout": "seconds per cell of the student's notebook",
@@ -140,7 +140,7 @@ def grade_assignment(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m course_lib.grading", description=__doc__.split("\n\n")[0]
+        prog="python -m course_grader", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("solution", help="solution notebook, assignment name, or folder of them")
     parser.add_argument("submissions", nargs="?", type=Path, help="folder of submissions")
@@ -205,9 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     return grade_assignment(solution, args.submissions, args.out, *common)
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """The console script ``course-grader``: :func:`main`, with Ctrl-C stopping every job."""
     try:
         sys.exit(main())
     except KeyboardInterrupt:
         print("Interrupted: the jobs and their workers were stopped.", file=sys.stderr)
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    run()

@@ -22,6 +22,7 @@ from typing import Any
 
 import nbformat
 
+import course_lib
 from course_lib.exercises import (
     BEGIN_HIDDEN,
     BEGIN_SOLUTION,
@@ -30,7 +31,7 @@ from course_lib.exercises import (
     exercise_cell_source,
 )
 
-REPOSITORY = Path(__file__).resolve().parents[2]
+REPOSITORY = Path(course_lib.__file__).resolve().parents[1]
 _KEPT_CELL_MAGICS = {"time", "capture", "timeit"}
 
 

@@ -1,7 +1,7 @@
 """Grade a folder of submissions in parallel, after the preflight; one failure never stops it.
 
 Each slot (``--jobs``) is a thread that drives one trusted job process
-(:mod:`course_lib.grading.job`); a job that crashes or runs past ``submission_timeout`` is
+(:mod:`course_grader.job`); a job that crashes or runs past ``submission_timeout`` is
 killed (with its workers) and started again, and that submission gets an ``error``.
 """
 
@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from course_lib.grading.assignment import Assignment
-from course_lib.grading.config import ERROR, Limits
-from course_lib.grading.remote import adopt_orphans, reap_orphans, sweep_uid
+from course_grader.assignment import Assignment
+from course_grader.config import ERROR, Limits
+from course_grader.remote import adopt_orphans, reap_orphans, sweep_uid
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
 
@@ -38,7 +38,7 @@ class JobSlot:
         env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
         with open(self.log, "a") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "course_lib.grading.job"],
+                [sys.executable, "-m", "course_grader.job"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,

@@ -6,7 +6,7 @@ are mounted and writable (as root). The grader makes one folder per batch,
 ``course-grading-PID``, and one per worker start inside it; the launcher moves itself in
 before it forks the worker. Where neither works (no root, a read-only ``/sys/fs/cgroup``,
 a v2 root that holds processes), :meth:`CgroupMaker.detect` returns ``None`` and the grader
-falls back on rlimits (see :mod:`course_lib.grading.plan`).
+falls back on rlimits (see :mod:`course_grader.plan`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Rebuild values from the JSON trees and buffers of :mod:`course_lib.grading.codec`.
+"""Rebuild values from the JSON trees and buffers of :mod:`course_grader.codec`.
 
 Decoding builds only the plain types, from allowlisted dtypes and devices (no pickle, no
 import of anything the other side names), and calls ``tag`` for handles, references, module
@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from course_lib.grading.channel import ChannelError
-from course_lib.grading.codec import MAX_DEPTH, TORCH_DTYPES, Hook
+from course_grader.channel import ChannelError
+from course_grader.codec import MAX_DEPTH, TORCH_DTYPES, Hook
 
 _DEVICE = re.compile(r"^(cpu|cuda|mps|xpu)(:\d{1,3})?$")
 _NP_DTYPE = re.compile(r"^[<>|=]?[biufc]\d{1,2}$")

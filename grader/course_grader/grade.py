@@ -16,13 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from course_lib.grading.assignment import Assignment, source_hash
-from course_lib.grading.cgroups import CgroupMaker
-from course_lib.grading.config import ERROR, MISSING, Limits
-from course_lib.grading.plan import SandboxPlan
-from course_lib.grading.runner import TestResult, TrustedRunner, as_dict
-from course_lib.grading.session import Session
-from course_lib.grading.spawn import Zygote
+from course_grader.assignment import Assignment, source_hash
+from course_grader.cgroups import CgroupMaker
+from course_grader.config import ERROR, MISSING, Limits
+from course_grader.plan import SandboxPlan
+from course_grader.runner import TestResult, TrustedRunner, as_dict
+from course_grader.session import Session
+from course_grader.spawn import Zygote
 
 MAX_SUBMISSION_BYTES = 256 << 20
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Protocol
 
-from course_lib.grading.remote import GradingStop, MissingName
+from course_grader.remote import GradingStop, MissingName
 
 
 class Operator(Protocol):

@@ -1,6 +1,6 @@
 """A trusted grading job: one per slot, it grades submissions one after the other.
 
-Started by the batch as ``python -m course_lib.grading.job``. The first line on stdin is the
+Started by the batch as ``python -m course_grader.job``. The first line on stdin is the
 batch's configuration (the assignment with its hidden tests, the sandbox plan, the limits, the
 slot); each following line names one submission, and the job answers each with one line of
 JSON on stdout. Nothing of this reaches the workers: they get neither the job's stdin nor its
@@ -17,13 +17,13 @@ import resource
 import sys
 from pathlib import Path
 
-from course_lib.grading.assignment import Assignment
-from course_lib.grading.cgroups import CgroupMaker
-from course_lib.grading.config import Limits
-from course_lib.grading.grade import grade
-from course_lib.grading.plan import SandboxPlan, worker_env
-from course_lib.grading.sandbox import SCRATCH
-from course_lib.grading.spawn import Zygote
+from course_grader.assignment import Assignment
+from course_grader.cgroups import CgroupMaker
+from course_grader.config import Limits
+from course_grader.grade import grade
+from course_grader.plan import SandboxPlan, worker_env
+from course_grader.sandbox import SCRATCH
+from course_grader.spawn import Zygote
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 :func:`make_plan` finds out what is allowed (namespaces, privilege drop, cgroups) and lists the
 paths the worker must not see (``hide``) and those it needs (``keep``); :func:`launcher_config`
-turns the plan into the JSON one launcher reads (:mod:`course_lib.grading.sandbox`).
+turns the plan into the JSON one launcher reads (:mod:`course_grader.sandbox`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from course_lib.grading.config import UID_BASE, Limits
+import course_lib
+from course_grader.config import UID_BASE, Limits
 
-PACKAGE = Path(__file__).resolve().parents[1]
-REPOSITORY = PACKAGE.parent
+#: The grader's own package and the course's library: the worker imports both.
+PACKAGE = Path(__file__).resolve().parent
+COURSE_LIB = Path(course_lib.__file__).resolve().parent
+REPOSITORY = COURSE_LIB.parent
 ALWAYS_HIDDEN = ("/root", "/home", "/mnt", "/media", "/srv", "/run", "/var/run", "/opt")
 NEVER_HIDDEN = (
     "/",
@@ -136,7 +139,7 @@ def reserved_uids(first: int, jobs: int, blocks: int = 1000) -> Iterator[int]:
 
 def capabilities() -> dict[str, bool]:
     """Ask a throwaway launcher what this machine allows (namespaces, privilege drop)."""
-    command = [sys.executable, "-I", "-m", "course_lib.grading.sandbox", "--capabilities"]
+    command = [sys.executable, "-I", "-m", "course_grader.sandbox", "--capabilities"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
         return json.loads(done.stdout)
@@ -157,7 +160,7 @@ def make_plan(
         solution: the solution notebook (its folder is hidden, the file is probed).
         folders: other folders to hide (submissions, output, the grader's work folder).
         allow: extra folders the students' code may read (datasets, say).
-        cgroups: the batch's :class:`~course_lib.grading.cgroups.CgroupMaker`, or None.
+        cgroups: the batch's :class:`~course_grader.cgroups.CgroupMaker`, or None.
         uid_base: first uid of the workers.
     """
     found = capabilities()
@@ -167,7 +170,7 @@ def make_plan(
     if (REPOSITORY / ".git").exists() or (REPOSITORY / "solutions").exists():
         hide.append(str(REPOSITORY))
     prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
-    keep = prefixes + site.getsitepackages() + [str(PACKAGE), *map(str, allow)]
+    keep = prefixes + site.getsitepackages() + [str(PACKAGE), str(COURSE_LIB), *map(str, allow)]
     keep.append(os.path.dirname(os.path.realpath(sys.executable)))
     probe = [str(solution), str(solution.parent), str(REPOSITORY / "solutions")]
     return SandboxPlan(
@@ -211,7 +214,7 @@ def launcher_config(
     worker_args: list[str],
     cgroup_procs: list[str],
 ) -> dict[str, Any]:
-    """The JSON config of one launcher (see :mod:`course_lib.grading.sandbox`)."""
+    """The JSON config of one launcher (see :mod:`course_grader.sandbox`)."""
     uid = plan.uid_base + slot if plan.drop else None
     scratch = "/tmp/submission" if plan.namespaces else staging
     rlimits = {"CORE": 0, "FSIZE": limits.file_mb << 20, "NOFILE": 4096}

@@ -19,8 +19,8 @@ import subprocess
 import time
 from typing import Any
 
-from course_lib.grading.cgroups import Cgroup
-from course_lib.grading.channel import (
+from course_grader.cgroups import Cgroup
+from course_grader.channel import (
     ChannelClosed,
     ChannelError,
     ChannelTimeout,
@@ -28,10 +28,10 @@ from course_lib.grading.channel import (
     receive,
     send,
 )
-from course_lib.grading.config import ERROR, MEMORY, MISSING, TIMEOUT, Limits
-from course_lib.grading.plan import SandboxPlan, launcher_config
-from course_lib.grading.sandbox import PR_SET_CHILD_SUBREAPER, prctl
-from course_lib.grading.spawn import Zygote, start_launcher
+from course_grader.config import ERROR, MEMORY, MISSING, TIMEOUT, Limits
+from course_grader.plan import SandboxPlan, launcher_config
+from course_grader.sandbox import PR_SET_CHILD_SUBREAPER, prctl
+from course_grader.spawn import Zygote, start_launcher
 
 STARTUP_TIMEOUT = 60.0
 

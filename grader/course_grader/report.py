@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from course_lib.grading.config import PASSED, STATUSES
+from course_grader.config import PASSED, STATUSES
 
 
 def _points(value: float) -> str:

@@ -2,7 +2,7 @@
 
 The grader walks the cells of the *solution* notebook in order, in a namespace of its own:
 provided cells run as the solution has them; a solution cell contributes its imports and the
-student's names (plain values, handles, or :class:`~course_lib.grading.handles.Missing`);
+student's names (plain values, handles, or :class:`~course_grader.handles.Missing`);
 each test cell runs, hidden lines included, in that namespace (so that a helper a test
 defines serves later tests, as in the notebook), after seeding ``random``, ``numpy`` and
 ``torch``. The namespace holds the instructor's code and plain data; the student's objects
@@ -22,12 +22,13 @@ from dataclasses import asdict, dataclass
 from types import FrameType
 from typing import Any
 
-from course_lib.grading import calls, rng
-from course_lib.grading.assignment import Assignment, Cell, transform_magics
-from course_lib.grading.config import ERROR, FAILED, PASSED, Limits
-from course_lib.grading.handles import Missing
-from course_lib.grading.remote import CallTimeout, GradingStop, StudentError, WorkerDied
-from course_lib.grading.session import Session
+from course_grader import rng
+from course_grader.assignment import Assignment, Cell, transform_magics
+from course_grader.config import ERROR, FAILED, PASSED, Limits
+from course_grader.handles import Missing
+from course_grader.remote import CallTimeout, GradingStop, StudentError, WorkerDied
+from course_grader.session import Session
+from course_lib.grading import calls
 
 
 @dataclass

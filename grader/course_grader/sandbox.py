@@ -1,7 +1,7 @@
 """The launcher that puts one worker into its sandbox, then becomes its watchful parent.
 
-Run by the trusted job as ``python -I -m course_lib.grading.sandbox`` with a JSON config on
-stdin (see :func:`course_lib.grading.plan.launcher_config`). Standard library only; Linux.
+Run by the trusted job as ``python -I -m course_grader.sandbox`` with a JSON config on
+stdin (see :func:`course_grader.plan.launcher_config`). Standard library only; Linux.
 In order, as root:
 
 1. join the submission's cgroups (memory, pids) when the grader made some;
@@ -167,13 +167,11 @@ def become_worker(config: dict[str, Any], scratch: str) -> None:
     if config.get("in_process"):
         os.environ.clear()
         os.environ.update(config["env"])
-        from course_lib.grading import worker
+        from course_grader import worker
 
         worker.main(config["args"])
     python = config["python"]
-    os.execve(
-        python, [python, "-I", "-m", "course_lib.grading.worker", *config["args"]], config["env"]
-    )
+    os.execve(python, [python, "-I", "-m", "course_grader.worker", *config["args"]], config["env"])
 
 
 def _signal(pid: int, number: int) -> None:

@@ -14,22 +14,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-from course_lib.grading import calls, rng
-from course_lib.grading.assignment import transform_magics
-from course_lib.grading.cgroups import CgroupMaker
-from course_lib.grading.channel import ChannelError
-from course_lib.grading.config import Limits
-from course_lib.grading.handles import Missing, RemoteHandle
-from course_lib.grading.plan import SandboxPlan
-from course_lib.grading.remote import (
+from course_grader import rng
+from course_grader.assignment import transform_magics
+from course_grader.cgroups import CgroupMaker
+from course_grader.channel import ChannelError
+from course_grader.config import Limits
+from course_grader.handles import Missing, RemoteHandle
+from course_grader.plan import SandboxPlan
+from course_grader.remote import (
     CallTimeout,
     GradingStop,
     StudentError,
     WorkerDied,
     WorkerProcess,
 )
-from course_lib.grading.spawn import Zygote
-from course_lib.grading.translate import Translator
+from course_grader.spawn import Zygote
+from course_grader.translate import Translator
+from course_lib.grading import calls
 
 
 class Session:
@@ -149,7 +150,7 @@ class Session:
         return {name: self.values.get(name, Missing(name)) for name in self.names}
 
     def decode(self, tree: Any, buffers: list[bytes]) -> Any:
-        """Decode a value from the worker (see :mod:`course_lib.grading.translate`)."""
+        """Decode a value from the worker (see :mod:`course_grader.translate`)."""
         return self.translator.decode(tree, buffers)
 
     def operate(self, op: str, handle: RemoteHandle, args: tuple, kwargs: dict) -> Any:

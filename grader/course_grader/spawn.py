@@ -15,8 +15,8 @@ import subprocess
 import sys
 from typing import Any
 
-LAUNCHER = [sys.executable, "-I", "-m", "course_lib.grading.sandbox"]
-ZYGOTE = [sys.executable, "-I", "-m", "course_lib.grading.zygote"]
+LAUNCHER = [sys.executable, "-I", "-m", "course_grader.sandbox"]
+ZYGOTE = [sys.executable, "-I", "-m", "course_grader.zygote"]
 
 
 class ForkedLauncher:
@@ -44,7 +44,7 @@ class ForkedLauncher:
 
 
 class Zygote:
-    """The client side of a slot's zygote (:mod:`course_lib.grading.zygote`)."""
+    """The client side of a slot's zygote (:mod:`course_grader.zygote`)."""
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env = env

@@ -1,11 +1,11 @@
 """What the grader's values become on their way to the worker, and the worker's on their way back.
 
 Outgoing (arguments of calls): plain data; handles as references; standard ``torch.nn``
-modules as descriptions (:mod:`course_lib.grading.modules`), remembered so that the worker's
+modules as descriptions (:mod:`course_grader.modules`), remembered so that the worker's
 changes to them (in-place training) are copied back after the call; library functions and
 classes by module and name; anything else is refused. Tensors and arrays never come back: a
 test's inputs cannot be changed by the student's code. With each call go the states of the
-grader's random generators (:mod:`course_lib.grading.rng`): a test that seeds
+grader's random generators (:mod:`course_grader.rng`): a test that seeds
 (``torch.manual_seed(0); net = make_model()``) gets the network the notebook would give, and
 two calls in a row get different random numbers, as in a notebook.
 
@@ -18,11 +18,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from course_lib.grading.channel import ChannelError
-from course_lib.grading.codec import Encoder, encode
-from course_lib.grading.decoder import Decoder, decode
-from course_lib.grading.handles import Operator, RemoteHandle
-from course_lib.grading.remote import WorkerDied
+from course_grader.channel import ChannelError
+from course_grader.codec import Encoder, encode
+from course_grader.decoder import Decoder, decode
+from course_grader.handles import Operator, RemoteHandle
+from course_grader.remote import WorkerDied
 
 
 def named_tuple(node: dict[str, Any], namespace: dict[str, Any]) -> Any:
@@ -73,7 +73,7 @@ class Translator:
             return {"$": "ref", "id": object.__getattribute__(obj, "_id")}
         torch = sys.modules.get("torch")
         if torch is not None and isinstance(obj, torch.nn.Module):
-            from course_lib.grading import modules
+            from course_grader import modules
 
             if modules.describable(obj):
                 self.sent[id(obj)] = obj
@@ -92,7 +92,7 @@ class Translator:
         if tag == "handle":
             return RemoteHandle(self.session, self.generation, node)
         if tag == "module" and "torch" in sys.modules:
-            from course_lib.grading import modules
+            from course_grader import modules
 
             return modules.rebuild(node, decoder.decode, self.memo)
         raise ChannelError(f"unexpected {tag!r} from the worker")
@@ -108,7 +108,7 @@ class Translator:
 
     def take_back(self, reply: dict[str, Any], buffers: list[bytes]) -> None:
         """Copy into the grader's modules what the call did to them in the worker."""
-        from course_lib.grading import modules
+        from course_grader import modules
 
         decoder = Decoder(buffers, self.incoming)
         for entry in reply.get("modules_after") or []:

@@ -1,17 +1,17 @@
 """The sandboxed worker: runs the student's notebook, then answers calls with plain data.
 
-Started by :mod:`course_lib.grading.sandbox` as ``python -I -m course_lib.grading.worker
+Started by :mod:`course_grader.sandbox` as ``python -I -m course_grader.worker
 FD_IN FD_OUT CONFIG`` (or forked from the zygote); it reads requests from ``FD_IN`` and writes
-replies to ``FD_OUT`` (:mod:`course_lib.grading.channel`). Everything here is untrusted once
+replies to ``FD_OUT`` (:mod:`course_grader.channel`). Everything here is untrusted once
 the student's first cell has run: the grader believes nothing it says except plain data, which
 it checks.
 
 Requests (``op``): ``cell`` (run a cell), ``lookup`` (the values of names), ``call``,
 ``getattr``, ``setattr``, ``getitem``, ``len``, ``list``, ``next``, ``str``, ``deepcopy``,
 ``release``, ``exit``. A value that is not plain data is a module description
-(:mod:`course_lib.grading.modules`) or is kept here and sent as a handle (an id), which the
+(:mod:`course_grader.modules`) or is kept here and sent as a handle (an id), which the
 grader names with ``{"$": "ref", "id": N}``. Before each call ``random``, ``numpy`` and
-``torch`` are set to the grader's generator states (:mod:`course_lib.grading.rng`); module
+``torch`` are set to the grader's generator states (:mod:`course_grader.rng`); module
 arguments the call changed are described again after it (in-place training).
 SIGINT interrupts student code (the grader sends it when a call runs out of time).
 """
@@ -33,17 +33,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from course_lib.grading import rng
-from course_lib.grading.calls import replaced
-from course_lib.grading.channel import ChannelClosed, receive, send
-from course_lib.grading.codec import Encoder, ResultTooLarge
-from course_lib.grading.decoder import Decoder, decode
-from course_lib.grading.worker_io import (
+from course_grader import rng
+from course_grader.channel import ChannelClosed, receive, send
+from course_grader.codec import Encoder, ResultTooLarge
+from course_grader.decoder import Decoder, decode
+from course_grader.worker_io import (
     Sink,
     display,
     error_reply,
     probe,
 )
+from course_lib.grading.calls import replaced
 
 MAX_HANDLES = 100_000
 MAX_ITEMS = 1_000_000
@@ -59,10 +59,10 @@ _OPS = {
 
 
 def _modules() -> Any:
-    """:mod:`course_lib.grading.modules`, when torch is imported (it needs torch)."""
+    """:mod:`course_grader.modules`, when torch is imported (it needs torch)."""
     if "torch" not in sys.modules:
         return None
-    from course_lib.grading import modules
+    from course_grader import modules
 
     return modules
 

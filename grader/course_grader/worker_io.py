@@ -6,8 +6,8 @@ import os
 import traceback
 from typing import Any
 
+from course_grader.codec import ResultTooLarge
 from course_lib.grading.calls import ForbiddenCall
-from course_lib.grading.codec import ResultTooLarge
 
 _MEMORY_WORDS = ("can't allocate memory", "out of memory", "cannot allocate memory")
 

@@ -1,12 +1,12 @@
 """A template interpreter per slot, from which workers are forked instead of started anew.
 
 Starting Python and importing torch takes seconds; forking a process that already did takes
-milliseconds. The zygote is ``python -I -m course_lib.grading.zygote FD`` (the grader's own
+milliseconds. The zygote is ``python -I -m course_grader.zygote FD`` (the grader's own
 interpreter, run as root by the trusted job, with the workers' environment): it imports
 numpy and torch, and nothing else ever runs in it: no notebook, no test, no secret. For each
 request on its socket (a JSON launcher config and four file descriptors: the worker's two
 pipe ends, its stderr and a status pipe), it forks a launcher
-(:func:`course_lib.grading.sandbox.launch`) in a new session and answers with its pid; the
+(:func:`course_grader.sandbox.launch`) in a new session and answers with its pid; the
 launcher sets up the sandbox and runs the worker in the forked interpreter, then writes the
 worker's exit status to the status pipe. ``--fresh-interpreter`` does without the zygote.
 """
@@ -20,7 +20,7 @@ import signal
 import socket
 import sys
 
-from course_lib.grading.sandbox import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, launch, prctl
+from course_grader.sandbox import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, launch, prctl
 
 PRELOAD = ("numpy", "torch")
 

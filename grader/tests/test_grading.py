@@ -12,9 +12,7 @@ import nbformat
 import numpy as np
 import pytest
 import torch
-
-from course_lib.grading import calls
-from course_lib.grading.assignment import (
+from course_grader.assignment import (
     Assignment,
     Cell,
     bound_names,
@@ -23,17 +21,19 @@ from course_lib.grading.assignment import (
     resolve_solution,
     transform_magics,
 )
-from course_lib.grading.batch import discover, student_id
-from course_lib.grading.channel import ChannelError, ChannelTimeout, MessageTooLarge, receive, send
-from course_lib.grading.codec import ResultTooLarge, encode
-from course_lib.grading.compare import assert_matches, tolerance
-from course_lib.grading.decoder import decode
-from course_lib.grading.grade import read_submission_cells, select_cells
-from course_lib.grading.handles import Missing, RemoteHandle
-from course_lib.grading.remote import MissingName, StudentError, student_error
-from course_lib.grading.report import feedback, gradescope, write_gradebook
+from course_grader.batch import discover, student_id
+from course_grader.channel import ChannelError, ChannelTimeout, MessageTooLarge, receive, send
+from course_grader.codec import ResultTooLarge, encode
+from course_grader.compare import assert_matches, tolerance
+from course_grader.decoder import decode
+from course_grader.grade import read_submission_cells, select_cells
+from course_grader.handles import Missing, RemoteHandle
+from course_grader.remote import MissingName, StudentError, student_error
+from course_grader.report import feedback, gradescope, write_gradebook
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "grading"
+from course_lib.grading import calls
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SOLUTION = FIXTURES / "solution.ipynb"
 
 
@@ -157,7 +157,7 @@ def test_decoding_refuses_what_it_does_not_know(tree, buffers):
 
 
 def test_no_module_of_the_grader_uses_pickle():
-    for path in (Path(__file__).resolve().parents[1] / "course_lib" / "grading").glob("*.py"):
+    for path in (Path(__file__).resolve().parents[1] / "course_grader").glob("*.py"):
         text = path.read_text()
         assert "import pickle" not in text and "pickle.load" not in text, path.name
 
@@ -394,7 +394,7 @@ def test_fixtures_are_up_to_date(tmp_path):
     finally:
         sys.path.remove(str(FIXTURES))
     written = nbformat.read(SOLUTION, as_version=4)
-    assert written.cells == solution().cells, "run tests/fixtures/grading/make_fixtures.py"
+    assert written.cells == solution().cells, "run grader/tests/fixtures/make_fixtures.py"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -407,7 +407,7 @@ def test_cuda_tensors_come_back_on_their_device():
 
 def test_cgroup_files_are_written_as_the_kernel_expects(tmp_path):
     """The cgroup v2 and v1 protocols, on a plain folder standing in for /sys/fs/cgroup."""
-    from course_lib.grading.cgroups import CgroupMaker
+    from course_grader.cgroups import CgroupMaker
 
     (tmp_path / "cgroup.subtree_control").write_text("cpu memory pids\n")
     maker = CgroupMaker._make([tmp_path], 2, "t")
@@ -429,7 +429,7 @@ def test_cgroup_files_are_written_as_the_kernel_expects(tmp_path):
 def test_generator_states_cross_one_way_and_advance():
     import random
 
-    from course_lib.grading import rng
+    from course_grader import rng
 
     torch.manual_seed(0), np.random.seed(1), random.seed(2)
     states = json.loads(json.dumps(rng.capture()))  # what crosses the pipe is JSON
@@ -448,7 +448,7 @@ def test_generator_states_cross_one_way_and_advance():
 
 
 def test_every_folder_at_the_root_but_the_system_is_hidden(tmp_path):
-    from course_lib.grading.plan import SYSTEM_ROOTS, make_plan
+    from course_grader.plan import SYSTEM_ROOTS, make_plan
 
     solution = tmp_path / "solution.ipynb"
     solution.write_text("{}")
@@ -461,7 +461,7 @@ def test_every_folder_at_the_root_but_the_system_is_hidden(tmp_path):
 
 
 def test_two_batches_never_share_worker_uids():
-    from course_lib.grading.plan import UID_BLOCK, reserved_uids
+    from course_grader.plan import UID_BLOCK, reserved_uids
 
     first = 1_900_500_000
     with reserved_uids(first, 4) as one, reserved_uids(first, 4) as two:

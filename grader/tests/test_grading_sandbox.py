@@ -10,14 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from course_grader.assignment import load_assignment
+from course_grader.config import UID_BASE, Limits
+from course_grader.grade import grade
+from course_grader.plan import capabilities, make_plan
 
-from course_lib.grading.assignment import load_assignment
-from course_lib.grading.config import UID_BASE, Limits
-from course_lib.grading.grade import grade
-from course_lib.grading.plan import capabilities, make_plan
-
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT / "tests" / "fixtures" / "grading"
+ROOT = Path(__file__).resolve().parents[2]
+GRADER = ROOT / "grader" / "course_grader"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SOLUTION = FIXTURES / "solution.ipynb"
 SUBMISSIONS = FIXTURES / "submissions"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
@@ -40,6 +40,7 @@ pytestmark = pytest.mark.skipif(
     reason="the full sandbox needs root with mount, network and pid namespaces",
 )
 MARKERS = [
+    GRADER / "escaped_marker.txt",
     ROOT / "course_lib" / "grading" / "escaped_marker.txt",
     FIXTURES / "escaped_marker.txt",
     ROOT / "escaped_marker.txt",
@@ -51,13 +52,14 @@ MARKERS = [
 
 def fingerprint() -> dict[str, str]:
     """Hashes of the grader's code and of the fixtures, to show that no submission changed them."""
-    paths = sorted((ROOT / "course_lib" / "grading").glob("*.py")) + sorted(FIXTURES.rglob("*"))
+    paths = sorted(GRADER.glob("*.py")) + sorted((ROOT / "course_lib").rglob("*.py"))
+    paths += sorted(FIXTURES.rglob("*"))
     paths = [p for p in paths if p.is_file() and "__pycache__" not in p.parts]
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
 def grade_cli(*args: str, limits: list[str] = LIMITS) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "course_lib.grading", *args, *limits]
+    command = [sys.executable, "-m", "course_grader", *args, *limits]
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
     ) as process:
