@@ -38,8 +38,9 @@ def animate(
 
     The animation is ``FuncAnimation.to_jshtml()``: one PNG per step with play controls, which
     shows in the built book, Jupyter and Colab without ffmpeg. It plays in a loop as soon as it
-    is shown (unless ``autoplay`` is False); its controls pause it and step. At the default dpi a 5x5 input
-    with a 3x3 kernel and padding 1 (25 steps, numbers in the cells) takes about 0.3 MB of HTML.
+    is shown (unless ``autoplay`` is False); its controls pause it and step. At the default dpi
+    a 5x5 input with a 3x3 kernel and padding 1 (25 steps, numbers in the cells) takes about
+    0.3 MB of HTML.
 
     Args:
         frames: from ``conv_frames``.
