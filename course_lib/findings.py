@@ -350,3 +350,22 @@ def combination_beats_single_tricks(
     if c is None or b is None or s is None:
         return False
     return c[0] > max(b[0], *s) and above_chance(c[0], num_classes)
+
+
+def accuracy_beats(accuracy: float, others: Values, num_classes: int, margin: float = 0.0) -> bool:
+    """The lab report: a network's test accuracy is above each of the others'.
+
+    Test accuracies (fractions): ``accuracy`` of the network the report found better, ``others``
+    of those it found worse (e.g. ElexNet's 79% against the Shallow CNN's 55%). Holds when
+    ``accuracy`` exceeds every one of ``others`` by more than ``margin`` and is at least twice
+    chance: two constant classifiers, or one network that beats a diverged one, fail.
+
+    >>> accuracy_beats(0.79, [0.55, 0.70], 10)
+    True
+    >>> accuracy_beats(0.1, [0.1], 10)
+    False
+    """
+    a, o = _finite(accuracy, unit=True), _finite(others, unit=True)
+    if a is None or o is None or len(a) != 1 or margin < 0:
+        return False
+    return all(a[0] > x + margin for x in o) and above_chance(a[0], num_classes)

@@ -218,3 +218,17 @@ def test_combination_beats_single_tricks():
     assert not f.combination_beats_single_tricks(0.55, 0.5, [0.56, 0.48], 10)
     assert not f.combination_beats_single_tricks(0.6, 0.5, [], 10)
     assert not f.combination_beats_single_tricks(NAN, 0.5, [0.55], 10)
+
+
+def test_accuracy_beats():
+    totals = reference("lab_report.test_accuracy_percent")
+    elexnet_d, shallow = totals["elexnet_d"] / 100, totals["shallow_cnn"] / 100
+    assert f.accuracy_beats(elexnet_d, [shallow], 10)
+    assert f.accuracy_beats(totals["elexnet_c"] / 100, [totals["elexnet_b"] / 100], 10, 0.01)
+    assert not f.accuracy_beats(shallow, [elexnet_d], 10)  # the wrong way round
+    assert not f.accuracy_beats(0.1, [0.1], 10)  # two constant classifiers
+    assert not f.accuracy_beats(0.15, [0.1], 10)  # beats a constant one, but is near chance
+    assert not f.accuracy_beats(0.72, [0.715], 10, margin=0.01)
+    for bad in ([NAN], [INF], []):
+        assert f.accuracy_beats(0.8, bad, 10) is False
+    assert f.accuracy_beats(NAN, [0.5], 10) is False
