@@ -8,7 +8,11 @@ switches that change how a run behaves without changing its code:
   ``SMOKE_EPOCHS`` epochs per call of ``fit`` (the schedule is still the full run's), small
   stand-in splits of the real datasets' shapes, and random weights where pretrained ones are
   missing;
-- ``COURSE_PROGRESS=0``: no progress bars (the book's build sets it).
+- ``COURSE_PROGRESS=0``: no progress bars (the book's build sets it);
+- ``COURSE_DATA``: the data folder (see :func:`data_root`);
+- ``COURSE_OFFLINE=1``: no downloads (see :func:`is_offline`).
+
+Each setting is read and validated here, and only here.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 PROFILES = ("quick", "full")
@@ -28,6 +33,28 @@ T = TypeVar("T")
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def data_root(root: str | Path | None = None) -> Path:
+    """The data folder: ``root``, else ``$COURSE_DATA``, else the user's cache folder.
+
+    Example:
+        >>> data_root("/tmp/data")
+        PosixPath('/tmp/data')
+    """
+    if root is not None:
+        return Path(root).expanduser()
+    if os.environ.get("COURSE_DATA"):
+        return Path(os.environ["COURSE_DATA"]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "course_lib" / "data"
+
+
+def is_offline(offline: bool | None = None) -> bool:
+    """True when downloads are forbidden: ``offline``, else ``COURSE_OFFLINE`` set to 1/true/yes."""
+    if offline is not None:
+        return bool(offline)
+    return os.environ.get("COURSE_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def is_smoke() -> bool:

@@ -10,7 +10,6 @@ the ``full`` profile raises :class:`DatasetNotFoundError` saying how to get the 
 
 from __future__ import annotations
 
-import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from course_lib.data.standins import (
     shapes_standin,
 )
 from course_lib.data.transforms import Augment, resize_images
-from course_lib.profile import SMOKE_IMAGES, check_profile, is_smoke
+from course_lib.profile import SMOKE_IMAGES, check_profile, data_root, is_offline, is_smoke
 
 STANDIN_SIZES = {"train": 2000, "test": 500}  # a stand-in's default number of images per split
 DOWNLOAD_TIMEOUT_S = 60  # a download that hears nothing for this long has failed
@@ -103,28 +102,6 @@ def get_spec(name: str) -> DatasetSpec:
     if name not in SPECS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {list(SPECS)}")
     return SPECS[name]
-
-
-def data_root(root: str | Path | None = None) -> Path:
-    """The data folder: ``root``, else ``$COURSE_DATA``, else the user's cache folder.
-
-    Example:
-        >>> data_root("/tmp/data")
-        PosixPath('/tmp/data')
-    """
-    if root is not None:
-        return Path(root).expanduser()
-    if os.environ.get("COURSE_DATA"):
-        return Path(os.environ["COURSE_DATA"]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "course_lib" / "data"
-
-
-def is_offline(offline: bool | None = None) -> bool:
-    """True when downloads are forbidden: ``offline``, else ``COURSE_OFFLINE`` set to 1/true/yes."""
-    if offline is not None:
-        return bool(offline)
-    return os.environ.get("COURSE_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def how_to_get(spec: DatasetSpec, root: Path) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from course_lib.profile import check_profile, is_smoke
+from course_lib.profile import check_profile, is_offline, is_smoke
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -100,8 +100,6 @@ def imagenet_resnet18(
         (Linear(in_features=512, out_features=10, bias=True), False)
     """
     from torchvision.models import resnet18
-
-    from course_lib.data.datasets import is_offline
 
     check_profile(profile)
     if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 1):

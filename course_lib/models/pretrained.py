@@ -22,10 +22,9 @@ from pathlib import Path
 
 from torch import nn
 
-from course_lib.data.datasets import data_root, is_offline
 from course_lib.models.imagenet import WeightsNotFoundError
 from course_lib.models.resnet_cifar import load_pretrained, resnet20_cifar, resnet56_cifar
-from course_lib.profile import check_profile, is_smoke
+from course_lib.profile import check_profile, data_root, is_offline, is_smoke
 
 ZOO = "https://github.com/osmr/imgclsmob/releases/download"
 # name: (builder, pytorchcv's file name, release tag, reported CIFAR-100 test error in %)
