@@ -15,7 +15,7 @@ STAMP := $(ENV_DIR)/.course-installed
 COURSE_PROFILE ?= quick
 export COURSE_PROFILE
 
-.PHONY: install book test smoke exercises clean
+.PHONY: install book test browser smoke exercises clean
 
 install: $(STAMP)
 
@@ -26,10 +26,10 @@ $(STAMP): requirements.txt pyproject.toml grader/pyproject.toml
 	touch $(STAMP)
 
 book: install
-	$(ENV_DIR)/bin/jupyter-book build . --warningiserror --keep-going
+	COURSE_PROGRESS=0 $(ENV_DIR)/bin/jupyter-book build . --warningiserror --keep-going
 	$(PYTHON) tools/check_site.py _build/html
 
-test: install
+test: install browser
 	COURSE_PROFILE=quick COURSE_OFFLINE=1 OMP_NUM_THREADS=1 $(PYTHON) -m pytest --durations=25
 
 # The full edition's settings, run to the last cell of every chapter on stand-ins of the real
@@ -38,6 +38,14 @@ test: install
 smoke: install
 	COURSE_PROFILE=full COURSE_OFFLINE=1 COURSE_SMOKE=1 COURSE_PROGRESS=0 OMP_NUM_THREADS=1 \
 		$(PYTHON) tools/run_chapters.py notebooks solutions
+
+# The browser the tests open the built pages in (tools/check_browser.py): Debian's chromium,
+# installed when missing and we are root with apt-get; otherwise CHROMIUM names one.
+browser:
+	@command -v chromium >/dev/null || [ -n "$$CHROMIUM" ] || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else echo "make: no chromium: install it (apt-get install chromium) or set CHROMIUM"; fi
 
 exercises: install
 	$(PYTHON) -m course_lib.exercises solutions exercises

@@ -1,37 +1,103 @@
 """Build the HTML book as `make book` does and check its pages as a reader would see them.
 
-This executes every chapter (in the profile of the environment: `make test` sets quick) and
-fails on any Sphinx warning, like the real build."""
+The book is built once per test run (a module fixture; pytest-xdist keeps a file on one worker):
+this executes every chapter (in the profile of the environment: `make test` sets quick) and
+must raise no Sphinx warning, like the real build. Its pages are then read as HTML
+(`tools/check_site.py`) and opened in headless Chromium (`tools/check_browser.py`)."""
 
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-from check_site import check_site  # noqa: E402
+from check_browser import check_in_browser  # noqa: E402
+from check_site import check_site, colab_url  # noqa: E402
 
 
-def test_book_builds_without_warnings_and_pages_are_complete(tmp_path):
+@pytest.fixture(scope="module")
+def book(tmp_path_factory):
+    """Build the book once; yield the build's result and its HTML folder."""
+    out = tmp_path_factory.mktemp("book")
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
-    env = {**os.environ, "COURSE_PROFILE": os.environ.get("COURSE_PROFILE", "quick")}
+    env = {
+        **os.environ,
+        "COURSE_PROFILE": os.environ.get("COURSE_PROFILE", "quick"),
+        "COURSE_PROGRESS": "0",  # as `make book`: no progress bars in the pages
+    }
     result = subprocess.run(
-        [
-            str(jupyter_book),
-            "build",
-            str(ROOT),
-            "--path-output",
-            str(tmp_path),
-            "--warningiserror",
-            "--keep-going",
-        ],
+        [str(jupyter_book), "build", str(ROOT), "--path-output", str(out), "--warningiserror",
+         "--keep-going"],
         capture_output=True,
         text=True,
         env=env,
         timeout=1800,
-    )
+    )  # fmt: skip
+    yield result, out / "_build" / "html"
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def test_book_builds_without_warnings(book):
+    result, _ = book
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
-    problems = check_site(tmp_path / "_build" / "html")
+
+
+def test_pages_are_complete(book):
+    _, html = book
+    problems = check_site(html)
     assert problems == [], "\n".join(problems)
+
+
+def test_pages_work_in_a_browser(book):
+    """Every chapter page in Chromium: no console error, math typeset, images loaded, outputs
+    wrapped, the repository's Colab link, and an animation that plays."""
+    _, html = book
+    if not (html / "index.html").exists():
+        pytest.fail("the book was not built (see test_book_builds_without_warnings)")
+    start = time.monotonic()
+    problems, seconds = check_in_browser(html)
+    took = time.monotonic() - start
+    print(f"browser check: {len(seconds)} pages in {took:.1f} s")
+    assert problems == [], "\n".join(problems)
+
+
+def _page(body: str, head: str = "") -> str:
+    return f"<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>"
+
+
+def test_the_browser_check_sees_what_a_reader_sees(tmp_path):
+    """Without building the book: a page that works passes; a broken one shows each fault."""
+    from course_lib.viz import animate, conv_frames
+
+    link = colab_url("notebooks/good")
+    good = _page(
+        f'<div class="cell_output"><pre>{"a long output line " * 40}</pre></div>'
+        f'<a href="{link}">Colab</a>{animate(conv_frames(3, 2), dpi=30).data}',
+        head="<style>div.cell_output pre { white-space: pre-wrap; }</style>",
+    )
+    bad = _page(
+        f'<div class="cell_output"><pre style="overflow-x: auto">{"x" * 400}</pre></div>'
+        '<a href="https://colab.research.google.com/github/someone/else/blob/main/x.ipynb">C</a>'
+        f'<img src="missing.png">{animate(conv_frames(3, 2), dpi=30, autoplay=False).data}',
+        head="<script>const URL_ONCE = 1;</script><script>const URL_ONCE = 1;</script>",
+    )
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "good.html").write_text(good)
+    (tmp_path / "notebooks" / "bad.html").write_text(bad)
+    problems, _ = check_in_browser(tmp_path, ["notebooks/good", "notebooks/bad"])
+    assert not [p for p in problems if p.startswith("notebooks/good")], problems
+    found = "\n".join(problems)
+    for fault in [
+        "Identifier 'URL_ONCE' has already been declared",
+        "scrolls sideways",
+        "the Colab link is https://colab.research.google.com/github/someone/else",
+        "an image did not load",
+        "does not play when the page shows it",
+    ]:
+        assert fault in found, found

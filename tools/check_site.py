@@ -2,13 +2,16 @@
 
 For every chapter notebook in `_toc.yml` the page must exist, show executed code output and no
 error, show each figure the notebook names (with its caption and an image file that exists),
-and link to Colab at the notebook's own path in the repository named in `_config.yml`.
+number its figures from Fig. 1, show no progress bar (neither a widget nor its text), and link
+to Colab at the notebook's own path in the repository named in `_config.yml`. The sidebar must
+show each part once. `tools/check_browser.py` opens the pages in a browser.
 
     python tools/check_site.py _build/html
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -58,6 +61,10 @@ def named_figures(notebook: Path) -> list[tuple[str, str]]:
     return figures
 
 
+# tqdm's text bar, as a progress bar prints it into an output: "100%|####| 10/10 [00:01<00:00"
+_TQDM_BAR = re.compile(r"\d+%\|[^|\n]*\|\s*\d+/\d+ \[")
+
+
 def check_page(html_dir: Path, notebook: str, root: Path = ROOT) -> list[str]:
     """Return what is wrong with one chapter's page (an empty list when nothing is)."""
     page = html_dir / f"{notebook}.html"
@@ -70,6 +77,17 @@ def check_page(html_dir: Path, notebook: str, root: Path = ROOT) -> list[str]:
     for output in soup.select("div.cell_output"):
         if "Traceback (most recent call last)" in output.get_text():
             problems.append(f"{page}: a cell shows a traceback")
+        if _TQDM_BAR.search(output.get_text()):
+            problems.append(f"{page}: a cell shows a progress bar's log")
+    widgets = soup.select(
+        'script[type="application/vnd.jupyter.widget-view+json"], '
+        'script[type="application/vnd.jupyter.widget-state+json"]'
+    )
+    if widgets:
+        problems.append(f"{page}: {len(widgets)} Jupyter widgets (progress bars?) in the page")
+    numbers = [n.get_text().strip() for n in soup.select("figure span.caption-number")]
+    if numbers and numbers[0] != "Fig. 1":
+        problems.append(f"{page}: its first figure is {numbers[0]!r}, not 'Fig. 1' (per chapter)")
     expected = colab_url(notebook, root)
     if not soup.find("a", href=expected):
         problems.append(f"{page}: no Colab link to {expected}")
@@ -113,9 +131,26 @@ def _plain(text: str) -> str:
     )
 
 
+def check_sidebar(page: Path) -> list[str]:
+    """Each entry of the sidebar shows once: no caption repeats the title of an entry."""
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    nav = soup.select_one("nav.bd-docs-nav")
+    if nav is None:
+        return [f"{page}: no sidebar"]
+    captions = [" ".join(c.get_text().split()) for c in nav.select(".caption-text")]
+    entries = [" ".join(a.get_text().split()) for a in nav.select("a.reference")]
+    return [
+        f"{page}: the sidebar shows {c!r} twice (a caption and a page)"
+        for c in captions
+        if c in entries
+    ]
+
+
 def check_site(html_dir: Path, root: Path = ROOT) -> list[str]:
     """Check every chapter page of the built book; return the problems found."""
     problems = []
+    if (html_dir / f"{toc_files(root)[0]}.html").exists():
+        problems += check_sidebar(html_dir / f"{toc_files(root)[0]}.html")
     for entry in toc_files(root):
         if entry.startswith("notebooks/"):
             problems += check_page(html_dir, entry, root)
