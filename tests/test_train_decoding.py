@@ -1,6 +1,7 @@
 """Training decoders on a frozen classifier: the MSE falls, the classifier is left as it was,
 the CE term of equation 14 reaches the decoder, warm starts chain, evaluation agrees."""
 
+import copy
 import dataclasses
 from types import SimpleNamespace
 
@@ -9,7 +10,7 @@ import torch
 
 from course_lib.models import ResNet, ResNetDecoder
 from course_lib.train import TrainConfig
-from course_lib.train.decoding import fit_decoder, fit_decoders
+from course_lib.train.decoding import fit_decoder, fit_decoders, load_decoders, save_decoders
 from course_lib.train.reconstruction import evaluate_decoder
 
 SHAPE = dict(layers=(1, 1), channels=(8, 16), init_channels=8, num_classes=3, image_size=8)
@@ -117,3 +118,22 @@ def test_training_moves_the_learnable_unpooling_tensor(setting):
     after = decoder.final_pool.weight.detach()
     assert after.shape == before.shape == (16, 4, 4)
     assert not torch.equal(after, before)
+
+
+def test_saved_decoders_come_back_only_with_the_same_settings(setting, tmp_path):
+    model, data, config = setting
+    decoders, _ = fit_decoders(model, data, config, checkpoints=(1, 2), build=small_decoder)
+    path = save_decoders(tmp_path / "runs" / "run.pt", model, decoders, {"width": 16, "seed": 0})
+    assert path.is_file() and [p.name for p in path.parent.iterdir()] == ["run.pt"]
+    clone = copy.deepcopy(model)
+    for p in clone.parameters():
+        p.data.zero_()
+    loaded = load_decoders(path, clone, {"width": 16, "seed": 0}, build=small_decoder)
+    assert sorted(loaded) == [1, 2]
+    for name, value in model.state_dict().items():
+        assert torch.equal(clone.state_dict()[name].cpu(), value.cpu()), name
+    for k in (1, 2):
+        for name, value in decoders[k].state_dict().items():
+            assert torch.equal(loaded[k].state_dict()[name], value.cpu()), name
+    assert load_decoders(path, clone, {"width": 16, "seed": 1}, build=small_decoder) is None
+    assert load_decoders(tmp_path / "missing.pt", clone, {}, build=small_decoder) is None

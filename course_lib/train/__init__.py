@@ -13,7 +13,7 @@
 
 from .checkpoint import load_weights
 from .config import TrainConfig
-from .decoding import fit_decoder, fit_decoders
+from .decoding import fit_decoder, fit_decoders, load_decoders, save_decoders
 from .early_stopping import EarlyStopping
 from .history import History
 from .loop import fit
@@ -34,6 +34,8 @@ __all__ = [
     "fit",
     "fit_decoder",
     "fit_decoders",
+    "load_decoders",
     "load_weights",
     "reconstruct",
+    "save_decoders",
 ]

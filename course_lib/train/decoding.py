@@ -6,13 +6,17 @@ classifier on the reconstruction (the loss the thesis proposes in its equation 1
 classifier stays frozen and in evaluation mode throughout. ``fit_decoders`` trains the
 decoders one checkpoint after the other, each started from the one before (``warm_start``).
 Early stopping watches the validation split and keeps the weights of the best epoch.
+``save_decoders`` and ``load_decoders`` keep a classifier and its decoders in one file, so
+that a later chapter can reuse them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -209,3 +213,81 @@ def fit_decoders(
         histories[k] = fit_decoder(decoder, model, data, run_config, ce_weight)
         decoders[k] = previous = decoder
     return decoders, histories
+
+
+def save_decoders(
+    path: str | os.PathLike,
+    model: nn.Module,
+    decoders: Mapping[int, nn.Module],
+    settings: Mapping[str, object],
+) -> Path:
+    """Save a classifier and its trained decoders in one file, with the settings that made them.
+
+    The file is written beside its final name first and then renamed, so that a reader never
+    sees half of it. ``load_decoders`` gives the networks back only for the same ``settings``.
+
+    Args:
+        path: the file to write (its folder is created).
+        model: the classifier whose checkpoints the decoders read.
+        decoders: checkpoint -> trained decoder, as ``fit_decoders`` returns them.
+        settings: plain values (numbers, strings, lists) that describe how they were trained.
+
+    Returns:
+        The path written.
+
+    Example:
+        >>> import tempfile
+        >>> from course_lib.models import resnet18_cifar
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = save_decoders(f"{folder}/run.pt", resnet18_cifar(width=4),
+        ...                          {1: resnet18_decoder(1, width=4)}, {"width": 4})
+        ...     narrow = lambda k: resnet18_decoder(k, width=4)
+        ...     sorted(load_decoders(path, resnet18_cifar(width=4), {"width": 4}, build=narrow))
+        [1]
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "settings": dict(settings),
+        "classifier": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "decoders": {
+            k: {n: v.detach().cpu() for n, v in d.state_dict().items()} for k, d in decoders.items()
+        },
+    }
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    torch.save(state, partial)
+    os.replace(partial, path)
+    return path
+
+
+def load_decoders(
+    path: str | os.PathLike,
+    model: nn.Module,
+    settings: Mapping[str, object],
+    build: Callable[[int], nn.Module] = resnet18_decoder,
+) -> dict[int, nn.Module] | None:
+    """The decoders ``save_decoders`` wrote, with the classifier's weights loaded into ``model``.
+
+    Args:
+        path: the file ``save_decoders`` wrote.
+        model: a classifier of the saved architecture; its weights are replaced.
+        settings: the settings the networks must have been trained with.
+        build: makes the untrained decoder for a checkpoint (the saved width).
+
+    Returns:
+        checkpoint -> decoder (in evaluation mode), or ``None`` when the file is missing or was
+        written with other settings (``model`` is then left as it was).
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("settings") != dict(settings):
+        return None
+    model.load_state_dict(state["classifier"])
+    decoders = {}
+    for k, weights in sorted(state["decoders"].items()):
+        decoders[k] = build(k)
+        decoders[k].load_state_dict(weights)
+        decoders[k].eval()
+    return decoders
