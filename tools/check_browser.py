@@ -21,6 +21,7 @@ The browser is Debian's ``chromium`` (``CHROMIUM`` names another), driven by Pla
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import http.server
@@ -49,7 +50,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PLAY_WAIT_S = 5.0  # an animation steps every 0.7 s by default
 
 
 def chromium_path() -> str:
@@ -132,48 +132,52 @@ _MEASURE = """async () => {
 }"""
 
 _FRAME = "id => window['anim' + id.slice('_anim_slider'.length)]?.current_frame ?? null"
+_INTERVAL = "id => window['anim' + id.slice('_anim_slider'.length)]?.interval ?? null"
 
 
-def _frame_changes(page, slider_id: str, wait_s: float = PLAY_WAIT_S) -> bool:
+async def _frame_changes(page, slider_id: str, wait_s: float) -> bool:
     """True when the animation of ``slider_id`` shows another frame within ``wait_s``."""
-    first = page.evaluate(_FRAME, slider_id)
+    first = await page.evaluate(_FRAME, slider_id)
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-        if page.evaluate(_FRAME, slider_id) != first:
+        await asyncio.sleep(0.05)
+        if await page.evaluate(_FRAME, slider_id) != first:
             return True
     return False
 
 
-def check_animation(page, slider_id: str) -> list[str]:
+async def check_animation(page, slider_id: str) -> list[str]:
     """It plays by itself, stays on one frame after Pause and plays again after Play."""
-    if page.evaluate(_FRAME, slider_id) is None:
+    interval = await page.evaluate(_INTERVAL, slider_id)
+    if interval is None:
         return ["an animation never started (its player was not created)"]
+    step_s = interval / 1000
     problems = []
-    if not _frame_changes(page, slider_id):
+    if not await _frame_changes(page, slider_id, 3 * step_s + 2):
         problems.append("an animation does not play when the page shows it")
     controls = page.locator(f"div.animation:has(#{slider_id})")
-    controls.locator("button[title='Pause']").click()
-    if _frame_changes(page, slider_id, wait_s=1.5):
+    await controls.locator("button[title='Pause']").click()
+    if await _frame_changes(page, slider_id, 1.5 * step_s):
         problems.append("an animation goes on playing after Pause")
-    controls.locator("button[title='Play']").click()
-    if not _frame_changes(page, slider_id):
+    await controls.locator("button[title='Play']").click()
+    if not await _frame_changes(page, slider_id, 3 * step_s + 2):
         problems.append("an animation does not advance after Play")
     return problems
 
 
-def check_page(context, base_url: str, notebook: str, root: Path = ROOT) -> list[str]:
+async def check_page(context, base_url: str, notebook: str, root: Path = ROOT) -> list[str]:
     """What is wrong with one chapter page in the browser (an empty list when nothing is)."""
-    page = context.new_page()
+    page = await context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: errors.append(f"JavaScript error: {e}"))
     page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url[:120]}"))
     try:
-        response = page.goto(base_url + f"{notebook}.html", wait_until="load", timeout=60_000)
+        url = base_url + f"{notebook}.html"
+        response = await page.goto(url, wait_until="load", timeout=60_000)
         if response is None or not response.ok:
             return [f"{notebook}: the page did not load ({response and response.status})"]
-        seen = page.evaluate(_MEASURE)
+        seen = await page.evaluate(_MEASURE)
         problems = []
         if seen["formulas"]:
             if seen["untypeset"]:
@@ -194,49 +198,40 @@ def check_page(context, base_url: str, notebook: str, root: Path = ROOT) -> list
             if href != expected:
                 problems.append(f"the Colab link is {href}, not {expected}")
         if seen["sliders"]:
-            problems += check_animation(page, seen["sliders"][0])
-        page.wait_for_timeout(200)  # let late console messages arrive
+            problems += await check_animation(page, seen["sliders"][0])
+        await asyncio.sleep(0.2)  # let late console messages arrive
         return [f"{notebook}: {p}" for p in problems + errors]
     finally:
-        page.close()
+        await page.close()
 
 
-def check_in_browser(
-    html_dir: Path, notebooks: list[str] | None = None, root: Path = ROOT
+async def _check_all(
+    html_dir: Path, notebooks: list[str], root: Path, parallel: int
 ) -> tuple[list[str], dict[str, float]]:
-    """Check chapter pages of the built book in Chromium.
+    from playwright.async_api import async_playwright
 
-    Returns:
-        ``(problems, seconds)``: what is wrong (empty when nothing is), and the seconds each
-        page took.
-    """
-    from playwright.sync_api import sync_playwright
-
-    if notebooks is None:
-        notebooks = [entry for entry in toc_files(root) if entry.startswith("notebooks/")]
     mathjax = local_mathjax()
-    problems: list[str] = []
-    seconds: dict[str, float] = {}
-    outside: list[str] = []
-
-    def route(request_route, request) -> None:
-        url = request.url
-        if url.startswith(base_url):
-            request_route.continue_()
-        elif url.startswith(MATHJAX_CDN) and mathjax is not None:
-            path = mathjax / urlsplit(url).path.removeprefix(urlsplit(MATHJAX_CDN).path)
-            if path.is_file():
-                request_route.fulfill(path=str(path))
-            else:
-                outside.append(url)
-                request_route.abort()
-        else:
-            outside.append(url)
-            request_route.abort()
+    outside: dict[str, list[str]] = {}  # page -> addresses on other hosts it asked for
 
     with serve(html_dir) as base_url, tempfile.TemporaryDirectory() as profile:
-        with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
+
+        async def route(request_route, request) -> None:
+            url = request.url
+            if url.startswith(base_url):
+                await request_route.continue_()
+                return
+            if url.startswith(MATHJAX_CDN) and mathjax is not None:
+                path = mathjax / urlsplit(url).path.removeprefix(urlsplit(MATHJAX_CDN).path)
+                if path.is_file():
+                    await request_route.fulfill(path=str(path))
+                    return
+            frame_url = request.frame.url if request.frame else ""
+            page = frame_url.removeprefix(base_url).removesuffix(".html")
+            outside.setdefault(page, []).append(url)
+            await request_route.abort()
+
+        async with async_playwright() as playwright:
+            context = await playwright.chromium.launch_persistent_context(
                 profile,
                 executable_path=chromium_path(),
                 headless=True,
@@ -244,23 +239,43 @@ def check_in_browser(
                 viewport={"width": 1280, "height": 900},
             )
             try:
-                context.route("**/*", route)
-                for notebook in notebooks:
-                    start = time.monotonic()
-                    outside.clear()
-                    problems += check_page(context, base_url, notebook, root)
-                    problems += [
-                        f"{notebook}: needs {url[:120]} from another host" for url in outside
-                    ]
-                    seconds[notebook] = time.monotonic() - start
+                await context.route("**/*", route)
+                slots = asyncio.Semaphore(parallel)
+                seconds: dict[str, float] = {}
+
+                async def one(notebook: str) -> list[str]:
+                    async with slots:
+                        start = time.monotonic()
+                        found = await check_page(context, base_url, notebook, root)
+                        seconds[notebook] = time.monotonic() - start
+                        return found
+
+                found = await asyncio.gather(*(one(notebook) for notebook in notebooks))
             finally:
-                context.close()
+                await context.close()
+    problems = [problem for page in found for problem in page]
+    for page, urls in outside.items():
+        problems += [f"{page}: needs {url[:120]} from another host" for url in urls]
     if mathjax is None:
         problems.append(
             "MathJax is not installed locally (pip install django-static-mathjax), so the pages' "
             "math could not be typeset offline"
         )
     return problems, seconds
+
+
+def check_in_browser(
+    html_dir: Path, notebooks: list[str] | None = None, root: Path = ROOT, parallel: int = 4
+) -> tuple[list[str], dict[str, float]]:
+    """Check chapter pages of the built book in Chromium, ``parallel`` pages at a time.
+
+    Returns:
+        ``(problems, seconds)``: what is wrong (empty when nothing is), and the seconds each
+        page took.
+    """
+    if notebooks is None:
+        notebooks = [entry for entry in toc_files(root) if entry.startswith("notebooks/")]
+    return asyncio.run(_check_all(Path(html_dir), notebooks, root, parallel))
 
 
 if __name__ == "__main__":
