@@ -55,7 +55,7 @@ def test_pages_are_complete(book):
 
 
 def test_pages_work_in_a_browser(book):
-    """Every chapter page in Chromium: no console error, math typeset, images loaded, outputs
+    """Every page in Chromium: no console error, math typeset, images loaded, outputs
     wrapped, the repository's Colab link, and an animation that plays."""
     _, html = book
     if not (html / "index.html").exists():

@@ -1,6 +1,6 @@
-"""Open the built book's chapter pages in headless Chromium and check what a reader's browser shows.
+"""Open the built book's pages in headless Chromium and check what a reader's browser shows.
 
-The pages are served from a local HTTP server on 127.0.0.1. On every chapter page:
+The pages are served from a local HTTP server on 127.0.0.1. On every page of `_toc.yml`:
 
 - no JavaScript error: nothing on the console at level error, no uncaught exception, no request
   that fails;
@@ -10,7 +10,8 @@ The pages are served from a local HTTP server on 127.0.0.1. On every chapter pag
 - its math is typeset: every formula holds MathJax's output (``mjx-container``), none an error;
 - every image has loaded, with a non-zero natural size;
 - no output line is cut off: no cell output scrolls sideways;
-- its Colab link is the repository's (``repository.url`` in ``_config.yml``);
+- its Colab link is the repository's (``repository.url`` in ``_config.yml``): every chapter
+  has one; a prose page or an exercise may have none;
 - an animation plays as soon as the page shows it (its frame index changes), stops on Pause and
   plays again on Play.
 
@@ -166,7 +167,7 @@ async def check_animation(page, slider_id: str) -> list[str]:
 
 
 async def check_page(context, base_url: str, notebook: str, root: Path = ROOT) -> list[str]:
-    """What is wrong with one chapter page in the browser (an empty list when nothing is)."""
+    """What is wrong with one page in the browser (an empty list when nothing is)."""
     page = await context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: m.type == "error" and errors.append(f"console: {m.text}"))
@@ -192,7 +193,7 @@ async def check_page(context, base_url: str, notebook: str, root: Path = ROOT) -
         for line in seen["cut_outputs"]:
             problems.append(f"an output scrolls sideways instead of wrapping: {line!r}")
         expected = colab_url(notebook, root)
-        if not seen["colab"]:
+        if not seen["colab"] and notebook.startswith("notebooks/"):
             problems.append("no Colab link")
         for href in seen["colab"]:
             if href != expected:
@@ -267,14 +268,18 @@ async def _check_all(
 def check_in_browser(
     html_dir: Path, notebooks: list[str] | None = None, root: Path = ROOT, parallel: int = 4
 ) -> tuple[list[str], dict[str, float]]:
-    """Check chapter pages of the built book in Chromium, ``parallel`` pages at a time.
+    """Check pages of the built book in Chromium, ``parallel`` pages at a time.
+
+    ``notebooks`` names the pages as `_toc.yml` does (None: every page of `_toc.yml`). The
+    prose pages and the exercises are checked like the chapters, except that they need no
+    Colab link (where they have one, it must be theirs).
 
     Returns:
         ``(problems, seconds)``: what is wrong (empty when nothing is), and the seconds each
         page took.
     """
     if notebooks is None:
-        notebooks = [entry for entry in toc_files(root) if entry.startswith("notebooks/")]
+        notebooks = toc_files(root)
     return asyncio.run(_check_all(Path(html_dir), notebooks, root, parallel))
 
 
@@ -286,7 +291,7 @@ if __name__ == "__main__":
         print(problem, file=sys.stderr)
     slowest = max(seconds, key=seconds.get) if seconds else None
     print(
-        f"checked {len(seconds)} chapter pages in Chromium in {time.monotonic() - start:.1f} s "
+        f"checked {len(seconds)} pages in Chromium in {time.monotonic() - start:.1f} s "
         f"(slowest: {slowest}, {seconds.get(slowest, 0):.1f} s): "
         f"{'OK' if not problems else f'{len(problems)} problems'}"
     )
