@@ -15,12 +15,11 @@ does not start when the solution loses points (exit status 2).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
-import shutil
 import signal
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +31,24 @@ from course_grader.assignment import (
     mock_warnings,
     resolve_solution,
 )
-from course_grader.batch import discover, grade_all
+from course_grader.batch import grade_all, refused_result
 from course_grader.cgroups import CgroupMaker
 from course_grader.config import UID_BASE, Limits
-from course_grader.plan import UID_BLOCK, make_plan, reserved_uids
+from course_grader.intake import discover
+from course_grader.plan import UID_BLOCK, capabilities, make_plan, reserved_uids
 from course_grader.report import feedback, write_reports
+from course_grader.settings import JobConfig
+from course_grader.state import work_folder
 from course_lib.exercises import make_exercise
+
+NO_SANDBOX = """\
+This machine gives the grader no sandbox: it is not run as root, and unprivileged user
+namespaces are not available (see /proc/sys/user/max_user_namespaces, or the
+kernel.apparmor_restrict_unprivileged_userns setting). Without one, the students' code would
+run as your user: it could read the solutions and the hidden tests, change the grader and the
+other students' results, use the network and leave processes running. The grader will not run
+it. Run it as root, enable user namespaces, or, if you accept all of the above (your own
+notebooks, say), pass --unsafe-no-sandbox."""
 
 _LIMIT_HELP = {
     "cell_timeout": "seconds per cell of the student's notebook",
@@ -52,7 +63,7 @@ _LIMIT_HELP = {
 
 
 def _preflight(
-    assignment: Assignment, solution: Path, config: dict[str, Any], jobs: int, work: Path
+    assignment: Assignment, solution: Path, config: JobConfig, jobs: int, work: Path
 ) -> tuple[list[dict[str, Any]], list[str], bool]:
     """Grade the solution and the blank exercise; return results, summary lines, and whether
     the solution scored full marks."""
@@ -61,6 +72,8 @@ def _preflight(
     nbformat.write(make_exercise(nbformat.read(solution, as_version=4)), str(blank))
     items = [("solution", solution), ("blank", blank)]
     results = grade_all(assignment, config, items, min(jobs, 2), work, progress=False)
+    for result, name in zip(results, ("solution", "blank"), strict=True):
+        result["name"] = name
     solved, empty = results
     ok = solved["score"] == solved["max_score"]
     lines = [
@@ -74,7 +87,7 @@ def _preflight(
 
 def _grade(
     assignment: Assignment,
-    config: dict[str, Any],
+    config: JobConfig,
     submissions: Path,
     out: Path,
     jobs: int,
@@ -82,12 +95,26 @@ def _grade(
     checked: list[dict[str, Any]],
 ) -> None:
     """Grade the submissions after a successful preflight and write every output."""
-    results = grade_all(assignment, config, discover(submissions), jobs, out / "logs")
-    write_reports(out, assignment.name, [c.id for c in assignment.tests], results, header)
-    for warning in sorted({w for r in checked + results for w in r.get("warnings", [])}):
+    found, skipped = discover(submissions)
+    for line in skipped:
+        print(f"skipped: {line}", file=sys.stderr)
+    graded = [s for s in found if not s.refused]
+    results = iter(
+        grade_all(assignment, config, [(s.student, s.path) for s in graded], jobs, out / "logs")
+    )
+    rows = []
+    for submission in found:
+        if submission.refused:
+            print(f"refused: {submission.name!r}: {submission.refused}", file=sys.stderr)
+            row = refused_result(assignment, submission)
+        else:
+            row = next(results)
+        rows.append(dict(row, name=submission.name))
+    write_reports(out, assignment.name, [c.id for c in assignment.tests], rows, header, skipped)
+    for warning in sorted({w for r in checked + rows for w in r.get("warnings", [])}):
         print(f"WARNING: {warning}", file=sys.stderr)
     print(
-        f"Wrote {out / 'gradebook.csv'} and the feedback of {len(results)} students.",
+        f"Wrote {out / 'gradebook.csv'} and the feedback of {len(rows)} students.",
         file=sys.stderr,
     )
 
@@ -101,24 +128,25 @@ def grade_assignment(
     allow: list[Path],
     uid_base: int = UID_BASE,
     fresh: bool = False,
+    unsafe: bool = False,
 ) -> int:
-    """Preflight, then grade every submission; return the exit status (0, or 2)."""
-    with reserved_uids(uid_base, jobs) as uid_base:  # this batch's own block of uids
+    """Preflight, then grade every submission; return the exit status (0, 2, or 3)."""
+    found = capabilities()
+    if not (found["namespaces"] or unsafe):
+        print(NO_SANDBOX, file=sys.stderr)
+        return 3
+    with contextlib.ExitStack() as stack:
+        if found["drop"]:  # root: this batch's own block of worker uids
+            uid_base = stack.enter_context(reserved_uids(uid_base, jobs))
         assignment = load_assignment(solution, solution.stem)
-        work = Path(tempfile.mkdtemp(prefix="course-grading-batch-"))
+        work = stack.enter_context(work_folder(found["drop"] and not found["namespaces"]))
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
         cgroups = CgroupMaker.detect(str(os.getpid())) if os.geteuid() == 0 else None
         try:
             folders = [p for p in (submissions, out, work) if p is not None]
-            plan = make_plan(solution, folders, allow, cgroups, uid_base)
-            config = {
-                "assignment": assignment.to_dict(),
-                "plan": plan.to_dict(),
-                "limits": limits.to_dict(),
-                "fresh": fresh,
-                "staging": str(work),
-            }
+            plan = make_plan(solution, folders, allow, cgroups, uid_base, found)
+            config = JobConfig(assignment, plan, limits, fresh, str(work))
             checked, lines, ok = _preflight(assignment, solution, config, jobs, work)
             header = plan.describe() + lines + mock_warnings(assignment)
             print("\n".join(header), file=sys.stderr)
@@ -135,7 +163,7 @@ def grade_assignment(
         finally:
             if cgroups is not None:
                 cgroups.remove()
-            shutil.rmtree(work, ignore_errors=True)
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -158,6 +186,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=UID_BASE,
         help="first worker uid (a batch running already has its block: the next is taken)",
+    )
+    parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="run the students' code without a sandbox where this machine has none (no root, "
+        "no user namespaces): their code can then read and change whatever your user can "
+        "(the solutions too), use the network and leave processes behind",
     )
     parser.add_argument(
         "--fresh-interpreter",
@@ -183,7 +218,14 @@ def main(argv: list[str] | None = None) -> int:
     limits = dataclasses.replace(Limits(), **{n: getattr(args, n) for n in _LIMIT_HELP})
     if not 1 <= args.jobs <= UID_BLOCK:
         raise SystemExit(f"--jobs must be between 1 and {UID_BLOCK}, got {args.jobs}")
-    common = (limits, args.jobs, args.allow, args.uid_base, args.fresh_interpreter)
+    common = (
+        limits,
+        args.jobs,
+        args.allow,
+        args.uid_base,
+        args.fresh_interpreter,
+        args.unsafe_no_sandbox,
+    )
     folder = Path(args.solution)
     if folder.is_dir():
         if args.submissions is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import queue
-import re
 import select
 import subprocess
 import sys
@@ -20,21 +19,46 @@ from pathlib import Path
 from typing import Any
 
 from course_grader.assignment import Assignment
-from course_grader.config import ERROR, Limits
+from course_grader.config import ERROR, TIMEOUT
+from course_grader.intake import Submission
 from course_grader.remote import adopt_orphans, reap_orphans, sweep_uid
+from course_grader.settings import JobConfig
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]")
+#: Longest line a job may write (one result; every text in it is clipped already).
+MAX_LINE = 64 << 20
+
+
+class _Lines:
+    """Lines from a pipe, read with deadlines (no buffering that ``select`` cannot see)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.data = fd, bytearray()
+
+    def read(self, deadline: float) -> bytes | None:
+        """The next line, or None when the deadline passes or the pipe closes."""
+        while b"\n" not in self.data:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self.fd], [], [], remaining)[0]:
+                return None
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk or len(self.data) > MAX_LINE:
+                return None
+            self.data += chunk
+        line, _, rest = bytes(self.data).partition(b"\n")
+        self.data = bytearray(rest)
+        return line
 
 
 class JobSlot:
     """One trusted job process, started on demand and replaced when it fails."""
 
-    def __init__(self, slot: int, config: dict[str, Any], log: Path) -> None:
-        self.slot, self.config, self.log = slot, dict(config, slot=slot), log
-        self.process: subprocess.Popen[str] | None = None
+    def __init__(self, slot: int, config: JobConfig, log: Path) -> None:
+        self.slot, self.config, self.log = slot, config.for_slot(slot), log
+        self.process: subprocess.Popen[bytes] | None = None
+        self.lines: _Lines | None = None
 
-    def _start(self) -> subprocess.Popen[str]:
-        threads = str(self.config["limits"]["threads"])
+    def _start(self) -> subprocess.Popen[bytes]:
+        threads = str(self.config.limits.threads)
         env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
         with open(self.log, "a") as log:
             process = subprocess.Popen(
@@ -42,11 +66,12 @@ class JobSlot:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,
-                text=True,
                 start_new_session=True,
                 env=env,
             )
-        process.stdin.write(json.dumps(self.config) + "\n")
+        assert process.stdin is not None and process.stdout is not None
+        self.lines = _Lines(process.stdout.fileno())
+        process.stdin.write(self.config.to_json().encode() + b"\n")
         process.stdin.flush()
         return process
 
@@ -59,43 +84,71 @@ class JobSlot:
                 pass
             self.process.wait()
             self.process = None
-        plan = self.config["plan"]
-        if plan["drop"]:
-            sweep_uid(plan["uid_base"] + self.slot)
+        plan = self.config.plan
+        if plan.drop:
+            sweep_uid(plan.uid_base + self.slot)
 
-    def grade(self, student: str, path: Path, timeout: float) -> dict[str, Any] | str:
-        """Grade one submission; return its result, or a message saying why that failed."""
+    def grade(
+        self, student: str, path: Path, timeout: float
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]], str]:
+        """Grade one submission; return its result (None if the job failed), the tests graded
+        before it failed, and why it failed."""
+        graded: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
         try:
             if self.process is None or self.process.poll() is not None:
                 self.process = self._start()
-            self.process.stdin.write(json.dumps({"student": student, "path": str(path)}) + "\n")
+            assert self.process.stdin is not None and self.lines is not None
+            request = json.dumps({"student": student, "path": str(path)}) + "\n"
+            self.process.stdin.write(request.encode())
             self.process.stdin.flush()
-            ready, _, _ = select.select([self.process.stdout], [], [], timeout)
-            line = self.process.stdout.readline() if ready else ""
-            if line:
-                return json.loads(line)
-            why = f"took longer than {timeout:g} s" if not ready else "stopped"
+            while True:
+                line = self.lines.read(deadline)
+                if line is None:
+                    break
+                message = json.loads(line)
+                if message.get("event") == "result":
+                    return message["result"], graded, ""
+                if message.get("event") == "test":
+                    graded.append(message["test"])
+            late = time.monotonic() >= deadline
+            why = f"ran for more than {timeout:g} s in all" if late else "stopped"
         except (OSError, ValueError) as exc:
             why = f"failed ({exc})"
         self.stop()
-        return f"the grader {why} on this submission"
+        return None, graded, f"the grading of this submission {why}"
 
 
-def failed_result(assignment: Assignment, student: str, message: str) -> dict[str, Any]:
-    """The result of a submission whose grading itself failed: every test is an error."""
+def failed_result(
+    assignment: Assignment, student: str, message: str, graded: list[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """The result of a submission whose grading failed or ran out of time: the tests graded
+    before keep their result, the others are errors (timeouts if it ran out of time)."""
+    status = TIMEOUT if "ran for more than" in message else ERROR
+    done = {test["id"]: test for test in graded if isinstance(test, dict)}
     tests = [
-        {"id": t.id, "points": t.points, "score": 0.0, "status": ERROR, "message": message}
+        done.get(t.id)
+        or {"id": t.id, "points": t.points, "score": 0.0, "status": status, "message": message}
         for t in assignment.tests
     ]
     return {
         "student": student,
-        "score": 0.0,
+        "score": sum(test["score"] for test in tests),
         "max_score": assignment.max_score,
         "tests": tests,
-        "notes": [],
+        "notes": [message] if done else [],
         "cell_errors": [],
         "warnings": [],
     }
+
+
+def refused_result(assignment: Assignment, submission: Submission) -> dict[str, Any]:
+    """The row of an entry that is not graded: a link, a special file."""
+    result = failed_result(assignment, submission.student, f"not graded: {submission.refused}")
+    for test in result["tests"]:
+        test["status"] = "missing"
+    result["refused"] = submission.refused
+    return result
 
 
 class _Batch:
@@ -104,14 +157,14 @@ class _Batch:
     def __init__(
         self,
         assignment: Assignment,
-        config: dict[str, Any],
+        config: JobConfig,
         items: list[tuple[str, Path]],
         log_dir: Path,
         progress: bool,
     ) -> None:
         self.assignment, self.config, self.items = assignment, config, items
         self.log_dir, self.progress = log_dir, progress
-        self.timeout = Limits.from_dict(config["limits"]).submission_timeout
+        self.timeout = config.limits.submission_timeout
         self.todo: queue.Queue[int] = queue.Queue()
         for index in range(len(items)):
             self.todo.put(index)
@@ -130,9 +183,9 @@ class _Batch:
                 except queue.Empty:
                     return
                 student, path = self.items[index]
-                found = runner.grade(student, path, self.timeout)
-                if isinstance(found, str):
-                    found = failed_result(self.assignment, student, found)
+                found, graded, why = runner.grade(student, path, self.timeout)
+                if found is None:
+                    found = failed_result(self.assignment, student, why, graded)
                 self.results[index] = found
                 self.report(student, found)
         finally:
@@ -154,7 +207,7 @@ class _Batch:
 
 def grade_all(
     assignment: Assignment,
-    config: dict[str, Any],
+    config: JobConfig,
     items: list[tuple[str, Path]],
     jobs: int,
     log_dir: Path,
@@ -182,27 +235,3 @@ def grade_all(
         r if r is not None else failed_result(assignment, s, "not graded")
         for r, (s, _) in zip(batch.results, items, strict=True)
     ]
-
-
-def student_id(name: str, taken: set[str]) -> str:
-    """A file-name-safe, unique student id made from a submission's file or folder name."""
-    base = _UNSAFE.sub("_", name).strip("._") or "student"
-    found, number = base, 2
-    while found in taken:
-        found, number = f"{base}-{number}", number + 1
-    taken.add(found)
-    return found
-
-
-def discover(folder: Path) -> list[tuple[str, Path]]:
-    """The submissions in a folder: ``STUDENT.ipynb`` files and ``STUDENT/`` folders."""
-    taken: set[str] = set()
-    found = []
-    for entry in sorted(folder.resolve().iterdir()):
-        if entry.name.startswith(".") or entry.is_symlink():
-            continue
-        if entry.is_file() and entry.suffix == ".ipynb":
-            found.append((student_id(entry.stem, taken), entry))
-        elif entry.is_dir():
-            found.append((student_id(entry.name, taken), entry))
-    return found

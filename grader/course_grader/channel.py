@@ -16,6 +16,9 @@ import time
 from typing import Any
 
 MAGIC = b"CLG1"
+#: Most JSON values (counted by their brackets and commas) a header may hold: a header of a few
+#: MiB of ``[[],[],...]`` would otherwise become gigabytes of Python objects when parsed.
+MAX_NODES = 2_000_000
 _PREFIX = struct.Struct("<4sQI")
 
 
@@ -116,8 +119,11 @@ def receive(
     if total > limit:
         raise MessageTooLarge(total, limit)
     body = _read_exact(fd, total, deadline, True)
+    head = body[:head_size]
+    if head.count(b",") + head.count(b"[") + head.count(b"{") > MAX_NODES:
+        raise ChannelError(f"the header holds more than {MAX_NODES} values")
     try:
-        header = json.loads(body[:head_size])
+        header = json.loads(head)
     except (ValueError, RecursionError) as exc:
         raise ChannelError(f"malformed header: {exc}") from None
     sizes = header.get("buffers") if isinstance(header, dict) else None

@@ -56,6 +56,12 @@ class Encoder:
         if self.size > self.limit:
             raise ResultTooLarge(f"the value is larger than {self.limit >> 20} MiB")
 
+    def check(self, size: int) -> None:
+        """Raise :class:`ResultTooLarge` if ``size`` more bytes would pass the limit (before
+        a large copy is made; :meth:`buffer` counts them)."""
+        if self.size + size > self.limit:
+            raise ResultTooLarge(f"the value is larger than {self.limit >> 20} MiB")
+
     def buffer(self, data: bytes) -> int:
         """Store ``data`` as a buffer; return its index."""
         self.count(len(data))
@@ -140,7 +146,7 @@ def _encode_tensor(encoder: Encoder, torch: Any, obj: Any) -> dict[str, Any]:
         if name not in TORCH_DTYPES:
             raise TypeError(f"tensors of dtype {data.dtype} cannot be sent")
         shape = [int(n) for n in data.shape]
-        encoder.count(data.numel() * data.element_size())
+        encoder.check(data.numel() * data.element_size())
         raw = data.reshape(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b""
     return {
         "$": "tensor",
@@ -154,7 +160,7 @@ def _encode_tensor(encoder: Encoder, torch: Any, obj: Any) -> dict[str, Any]:
 
 def _encode_numpy(encoder: Encoder, np: Any, obj: Any) -> Any:
     if isinstance(obj, np.ndarray) and obj.dtype.kind in "biufc" and obj.dtype.names is None:
-        encoder.count(obj.nbytes)
+        encoder.check(obj.nbytes)
         array = np.ascontiguousarray(obj.view(np.ndarray))
         return {
             "$": "ndarray",

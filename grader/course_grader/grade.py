@@ -11,47 +11,31 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from course_grader.assignment import Assignment, source_hash
 from course_grader.cgroups import CgroupMaker
 from course_grader.config import ERROR, MISSING, Limits
+from course_grader.intake import find_notebook, stage
 from course_grader.plan import SandboxPlan
 from course_grader.runner import TestResult, TrustedRunner, as_dict
 from course_grader.session import Session
 from course_grader.spawn import Zygote
 
-MAX_SUBMISSION_BYTES = 256 << 20
+#: Longest text kept from the student's side in any report (a message, a note, a warning).
+MAX_TEXT = 4000
 
 
-def stage(submission: Path, owner: int | None, parent: str | None = None) -> Path:
-    """Copy a submission (a notebook, or a folder) into a fresh 0700 folder; return it.
-
-    Only regular files are copied (never through a symlink), up to 256 MiB in all. ``parent``
-    is where to make it (the batch's private folder, removed at the end even if a job is
-    killed); the worker must be able to reach it when it has no mount namespace.
-    """
-    staging = Path(tempfile.mkdtemp(prefix="course-grading-", dir=parent))
-    sources = [submission] if submission.is_file() else sorted(submission.rglob("*"))
-    copied = 0
-    for source in sources:
-        info = source.lstat()
-        relative = source.name if source == submission else source.relative_to(submission)
-        if not stat.S_ISREG(info.st_mode) or copied + info.st_size > MAX_SUBMISSION_BYTES:
-            continue
-        if any(part.startswith(".") for part in Path(relative).parts):
-            continue
-        target = staging / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target, follow_symlinks=False)
-        copied += info.st_size
-    if owner is not None:
-        for path in [staging, *staging.rglob("*")]:
-            os.chown(path, owner, owner)
-    return staging
+def clip(text: object, limit: int = MAX_TEXT) -> str:
+    """``text`` as a string of at most ``limit`` characters (the middle is cut)."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n[... {len(text) - limit} characters cut ...]\n{text[-half:]}"
 
 
 def read_submission_cells(path: Path, max_bytes: int = 64 << 20) -> list[dict[str, Any]]:
@@ -67,8 +51,10 @@ def read_submission_cells(path: Path, max_bytes: int = 64 << 20) -> list[dict[st
     try:
         data = json.loads(path.read_bytes())
         cells = data["cells"]
+    except RecursionError:
+        raise ValueError("not a readable notebook: its JSON is nested too deeply") from None
     except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"not a readable notebook: {exc}") from None
+        raise ValueError(f"not a readable notebook: {clip(exc, 300)}") from None
     found = []
     for index, cell in enumerate(cells if isinstance(cells, list) else []):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -120,23 +106,17 @@ def _all(assignment: Assignment, status: str, message: str) -> list[TestResult]:
 
 def _warnings(hello: dict[str, Any]) -> list[str]:
     found = []
-    readable = hello.get("readable") or []
+    readable = hello.get("readable")
     if readable:
-        found.append("SECURITY: the worker could read " + ", ".join(map(str, readable)))
-    interfaces = [name for name in hello.get("interfaces") or [] if name != "lo"]
+        text = ", ".join(map(str, readable)) if isinstance(readable, list) else str(readable)
+        found.append(clip("SECURITY: the worker could read " + text, 1000))
+    interfaces = hello.get("interfaces")
+    interfaces = [str(n) for n in interfaces if n != "lo"] if isinstance(interfaces, list) else []
     if interfaces:
-        found.append("SECURITY: the worker had network interfaces " + ", ".join(interfaces))
+        found.append(
+            clip("SECURITY: the worker had network interfaces " + ", ".join(interfaces), 1000)
+        )
     return found
-
-
-def find_notebook(submission: Path, preferred: str) -> Path | None:
-    """The notebook of a submission: the file itself, or in a folder the one named like the
-    solution, else the only notebook there."""
-    if submission.is_file():
-        return submission
-    found = [p for p in sorted(submission.rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
-    named = [p for p in found if p.name == preferred]
-    return (named or found)[0] if len(named) == 1 or len(found) == 1 else None
 
 
 def grade(
@@ -148,43 +128,56 @@ def grade(
     slot: int,
     cgroups: CgroupMaker | None,
     zygote: Zygote | None = None,
+    on_test: Callable[[TestResult], None] | None = None,
+    staging_parent: str | None = None,
 ) -> dict[str, Any]:
-    """Grade one submission; return its result as plain data (never raises for its content)."""
+    """Grade one submission; return its result as plain data (never raises for its content).
+
+    ``on_test`` is called with each test's result as soon as it is known, so that what was
+    graded survives a submission that runs out of time as a whole.
+    """
     result: dict[str, Any] = {"student": student, "notes": [], "cell_errors": [], "warnings": []}
-    notebook = find_notebook(submission, assignment.name + ".ipynb")
+    staging = Path(tempfile.mkdtemp(prefix="staging-", dir=staging_parent))
     try:
-        if notebook is None:
-            raise ValueError("no notebook (or more than one) in the submission")
-        cells = read_submission_cells(notebook)
-    except (OSError, ValueError) as exc:
-        tests = _all(assignment, MISSING, f"the submission could not be read: {exc}")
-        return _finish(result, tests)
-    run, result["notes"] = select_cells(assignment, cells)
-    owner = None if plan.namespaces or not plan.drop else plan.uid_base + slot
-    parent = os.environ.get("COURSE_GRADING_STAGING") if plan.namespaces else None
-    staging = stage(notebook if submission.is_file() else submission, owner, parent)
-    session = Session(run, assignment.student_names, plan, limits, slot, staging, cgroups, zygote)
-    try:
-        runner = TrustedRunner(assignment, session, limits)
-        tests = runner.run()
-        result["problems"] = runner.problems
-    except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
-        tests = _all(assignment, ERROR, f"the grader failed on this submission: {exc!r}")
+        try:
+            result["notes"] = stage(submission, staging, assignment.name + ".ipynb")
+            notebook = find_notebook(staging, assignment.name + ".ipynb")
+            cells = read_submission_cells(notebook)
+        except (OSError, ValueError) as exc:
+            reason = f"the submission could not be read: {clip(exc, 500)}"
+            return _finish(result, _all(assignment, MISSING, reason))
+        run, notes = select_cells(assignment, cells)
+        result["notes"] += notes
+        if not plan.namespaces and plan.drop:
+            owner = plan.uid_base + slot
+            for path in [staging, *staging.rglob("*")]:
+                os.chown(path, owner, owner)
+        session = Session(
+            run, assignment.student_names, plan, limits, slot, staging, cgroups, zygote
+        )
+        try:
+            runner = TrustedRunner(assignment, session, limits, on_test)
+            tests = runner.run()
+            result["problems"] = [clip(p) for p in runner.problems]
+        except Exception as exc:  # noqa: BLE001 - a grader bug must not stop the batch
+            tests = _all(assignment, ERROR, f"the grader failed on this submission: {clip(exc)}")
+        finally:
+            session.close()
     finally:
-        session.close()
         shutil.rmtree(staging, ignore_errors=True)
     result["warnings"] = _warnings(session.hello)
     labels = {cell["index"]: cell for cell in run}
     result["cell_errors"] = [
-        {"cell": index, "message": message}
+        {"cell": index, "message": clip(message)}
         for index, message in sorted(session.cell_errors.items())
         if index in labels
-    ]
+    ][:100]
     return _finish(result, tests)
 
 
 def _finish(result: dict[str, Any], tests: list[TestResult]) -> dict[str, Any]:
-    result["tests"] = [as_dict(test) for test in tests]
+    result["notes"] = [clip(note, 1000) for note in result["notes"][:100]]
+    result["tests"] = [dict(as_dict(test), message=clip(test.message)) for test in tests]
     result["score"] = sum(test.score for test in tests)
     result["max_score"] = sum(test.points for test in tests)
     return result

@@ -13,7 +13,6 @@ import os
 import site
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 
 import course_lib
 from course_grader.config import UID_BASE, Limits
+from course_grader.state import state_dir
 
 #: The grader's own package and the course's library: the worker imports both.
 PACKAGE = Path(__file__).resolve().parent
@@ -108,7 +108,7 @@ def reserved_uids(first: int, jobs: int, blocks: int = 1000) -> Iterator[int]:
 
     Each slot's worker runs as its own uid, and a slot's clean-up kills every process of that
     uid: two batches on one machine must never share one. The block starting at ``first`` is
-    taken if no other batch holds it (a lock file in the temporary folder, released when the
+    taken if no other batch holds it (a lock file in root's own state folder, released when the
     batch ends or dies), else the next block, ``UID_BLOCK`` further on.
 
     Raises:
@@ -120,7 +120,7 @@ def reserved_uids(first: int, jobs: int, blocks: int = 1000) -> Iterator[int]:
     for block in range(blocks):
         base = first + block * UID_BLOCK
         lock = os.open(
-            os.path.join(tempfile.gettempdir(), f"course-grading-uids-{base}.lock"),
+            os.path.join(state_dir(), f"uids-{base}.lock"),
             os.O_RDWR | os.O_CREAT,
             0o600,
         )
@@ -152,7 +152,12 @@ def _real(paths: list[str | Path]) -> list[str]:
 
 
 def make_plan(
-    solution: Path, folders: list[Path], allow: list[Path], cgroups: Any, uid_base: int = UID_BASE
+    solution: Path,
+    folders: list[Path],
+    allow: list[Path],
+    cgroups: Any,
+    uid_base: int = UID_BASE,
+    found: dict[str, bool] | None = None,
 ) -> SandboxPlan:
     """Decide the sandbox of a batch.
 
@@ -162,8 +167,9 @@ def make_plan(
         allow: extra folders the students' code may read (datasets, say).
         cgroups: the batch's :class:`~course_grader.cgroups.CgroupMaker`, or None.
         uid_base: first uid of the workers.
+        found: what :func:`capabilities` found, if the caller asked already.
     """
-    found = capabilities()
+    found = found if found is not None else capabilities()
     hide = (
         list(ALWAYS_HIDDEN) + _root_folders() + [str(solution.parent)] + [str(f) for f in folders]
     )

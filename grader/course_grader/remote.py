@@ -77,21 +77,28 @@ _NOT_REBUILT = (StopIteration, StopAsyncIteration, AssertionError, Warning)
 
 def student_error(reply: dict[str, Any]) -> StudentError:
     """Rebuild a student's exception as a :class:`StudentError` that is also an instance of
-    the builtin exception of the same name (so that a test may expect a ``ValueError``)."""
-    name, message = str(reply.get("type", "Exception")), str(reply.get("message", ""))
+    the builtin exception of the same name (so that a test may expect a ``ValueError``).
+
+    Only builtin exception classes get a class of their own (a bounded set); any other name is
+    kept as text. The name, message and traceback are clipped.
+    """
+    name = str(reply.get("type", "Exception"))[:100]
+    message = str(reply.get("message", ""))[:2000]
     base = getattr(builtins, name, None)
     if not (isinstance(base, type) and issubclass(base, Exception)) or issubclass(
         base, _NOT_REBUILT
     ):
-        base = Exception
-    if name not in _ERROR_CLASSES:
+        base, key = Exception, "Exception"
+    else:
+        key = name
+    if key not in _ERROR_CLASSES:
         try:
-            _ERROR_CLASSES[name] = type(f"Student{name}", (StudentError, base), {})
-            _ERROR_CLASSES[name](message)
+            _ERROR_CLASSES[key] = type(f"Student{key}", (StudentError, base), {})
+            _ERROR_CLASSES[key](message)
         except TypeError:
-            _ERROR_CLASSES[name] = type(f"Student{name}", (StudentError,), {})
-    error = _ERROR_CLASSES[name](message)
-    error.remote_type, error.remote_traceback = name, str(reply.get("traceback", ""))
+            _ERROR_CLASSES[key] = type(f"Student{key}", (StudentError,), {})
+    error = _ERROR_CLASSES[key](message)
+    error.remote_type, error.remote_traceback = name, str(reply.get("traceback", ""))[-4000:]
     return error
 
 
@@ -170,7 +177,9 @@ class WorkerProcess:
         if kind == "stop" and op == "next":
             return StopIteration()
         if kind == "memory":
-            return OutOfMemory(f"your code ran out of memory ({reply.get('type')}: {message})")
+            return OutOfMemory(
+                f"your code ran out of memory ({str(reply.get('type'))[:100]}: {message})"
+            )
         if kind == "too_large":
             return GradingStop(f"the result is too large: {message}")
         if kind == "interrupted":

@@ -18,6 +18,7 @@ import math
 import signal
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from types import FrameType
 from typing import Any
@@ -96,8 +97,15 @@ class _Alarm:
 class TrustedRunner:
     """Runs the grader's copy of every test against one student's session."""
 
-    def __init__(self, assignment: Assignment, session: Session, limits: Limits) -> None:
+    def __init__(
+        self,
+        assignment: Assignment,
+        session: Session,
+        limits: Limits,
+        on_test: Callable[[TestResult], None] | None = None,
+    ) -> None:
         self.assignment, self.session, self.limits = assignment, session, limits
+        self.on_test = on_test
         self.results: dict[str, TestResult] = {}
         self.problems: list[str] = []
 
@@ -139,6 +147,8 @@ class TrustedRunner:
                 self._provided(cell, namespace)
             elif cell.id not in self.results:
                 self.results[cell.id] = self.run_test(cell, namespace)
+                if self.on_test is not None:
+                    self.on_test(self.results[cell.id])
             if not self.session.alive:
                 return
 

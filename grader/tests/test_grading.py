@@ -21,13 +21,13 @@ from course_grader.assignment import (
     resolve_solution,
     transform_magics,
 )
-from course_grader.batch import discover, student_id
 from course_grader.channel import ChannelError, ChannelTimeout, MessageTooLarge, receive, send
 from course_grader.codec import ResultTooLarge, encode
 from course_grader.compare import assert_matches, tolerance
 from course_grader.decoder import decode
 from course_grader.grade import read_submission_cells, select_cells
 from course_grader.handles import Missing, RemoteHandle
+from course_grader.intake import discover, safe_id
 from course_grader.remote import MissingName, StudentError, student_error
 from course_grader.report import feedback, gradescope, write_gradebook
 
@@ -358,8 +358,8 @@ def test_reports(tmp_path):
     result = sample_result()
     write_gradebook(tmp_path / "g.csv", ["t1", "t2"], [result])
     rows = (tmp_path / "g.csv").read_text().splitlines()
-    assert rows[0] == "student,score,max_score,t1,t2,t1 status,t2 status"
-    assert rows[1] == "ada,1,3,1,0,passed,timeout"
+    assert rows[0] == "student,name,score,max_score,t1,t2,t1 status,t2 status"
+    assert rows[1] == "ada,ada,1,3,1,0,passed,timeout"
     scope = gradescope(result)
     assert scope["score"] == 1.0 and [t["status"] for t in scope["tests"]] == ["passed", "failed"]
     assert set(scope["tests"][1]) == {
@@ -378,11 +378,15 @@ def test_reports(tmp_path):
 def test_submissions_are_found_with_safe_unique_ids(tmp_path):
     (tmp_path / "ada lovelace.ipynb").write_text("{}")
     (tmp_path / "bob").mkdir()
-    (tmp_path / ".hidden.ipynb").write_text("{}")
     (tmp_path / "notes.txt").write_text("")
-    assert [s for s, _ in discover(tmp_path)] == ["ada_lovelace", "bob"]
+    found, skipped = discover(tmp_path)
+    assert [(s.student, s.name) for s in found] == [
+        (safe_id("ada lovelace", set()), "ada lovelace"),
+        ("bob", "bob"),
+    ]
+    assert found[0].student.startswith("ada_lovelace-") and "notes.txt" in skipped[0]
     taken = {"x"}
-    assert student_id("x", taken) == "x-2" and student_id("../../etc", taken) == "etc"
+    assert safe_id("x", taken) == "x-2" and safe_id("../../etc", taken).startswith("etc-")
 
 
 def test_fixtures_are_up_to_date(tmp_path):

@@ -2,9 +2,11 @@
 sandbox, in one batch, through the command line. Each gets the score and the statuses it earned
 (expected.json), no cheat gains a point, nothing leaks out, and the batch completes."""
 
+import csv
 import dataclasses
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -85,7 +87,7 @@ def test_the_batch_completes_after_the_preflight(batch):
     assert "preflight: the blank exercise scores 0" in done.stderr
     assert set(results) == set(EXPECTED)
     rows = (out / "gradebook.csv").read_text().splitlines()
-    assert len(rows) == len(EXPECTED) + 1 and rows[0].startswith("student,score,max_score,")
+    assert len(rows) == len(EXPECTED) + 1 and rows[0].startswith("student,name,score,max_score,")
     assert (out / "preflight" / "solution" / "feedback.md").exists()
 
 
@@ -248,3 +250,61 @@ def test_student_code_draws_the_random_numbers_the_notebook_would(tmp_path):
     done = grade_cli(str(solution))
     assert done.returncode == 0, done.stderr[-3000:]
     assert "preflight: the solution scores 1 / 1" in done.stderr
+
+
+def hostile_folder(root: Path) -> dict[str, float]:
+    """A folder of hostile entries the adversarial fixtures do not hold; each name's due score
+    (None: a row that must say why it was refused)."""
+    correct, blank = SUBMISSIONS / "correct.ipynb", SUBMISSIONS / "blank.ipynb"
+    subs = root / "hostile"
+    subs.mkdir()
+    due: dict[str, float | None] = {}
+    for name in ["José García", "Zoë Li", "Zoé Li", "+1+1", "alice.IPYNB", ".hidden"]:
+        file = name if "." in name[1:] else name + ".ipynb"
+        (subs / file).write_bytes(correct.read_bytes())
+        due[name.split(".IPYNB")[0]] = 6
+    for name in ["gradebook.csv", "grades.json", "summary.md", "@SUM(A1)", "bob.ipynb (1)"]:
+        file = name if "ipynb" in name else name + ".ipynb"
+        (subs / file).write_bytes(blank.read_bytes())
+        due[name.split(".ipynb")[0]] = 0
+    (subs / "mallory").mkdir()
+    (subs / "mallory" / "solution.ipynb").symlink_to(os.path.relpath(SOLUTION, subs / "mallory"))
+    due["mallory"] = 0
+    (subs / "eve.ipynb").symlink_to(SOLUTION)
+    (subs / "copycat.ipynb").symlink_to("José García.ipynb")
+    (subs / "zero.ipynb").symlink_to("/dev/zero")
+    os.mkfifo(subs / "fifo.ipynb")
+    due.update({"eve": None, "copycat": None, "zero": None, "fifo": None})
+    secret = root / "secret.ipynb"
+    secret.write_bytes(SOLUTION.read_bytes())
+    secret.chmod(0o600)
+    (subs / "trudy").mkdir()
+    os.link(secret, subs / "trudy" / "solution.ipynb")
+    due["trudy"] = 0
+    (subs / "deep.ipynb").write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    due["deep"] = 0
+    (subs / "notes.txt").write_text("not a submission")
+    return due
+
+
+def test_a_fresh_batch_of_hostile_entries(tmp_path):
+    """Links, hard links, special files, odd and reserved names, a deep notebook: every cheat
+    gets 0, every honest copy full marks, every entry a row or a logged reason."""
+    due = hostile_folder(tmp_path)
+    before = fingerprint()
+    out = tmp_path / "out"
+    done = grade_cli(str(SOLUTION), str(tmp_path / "hostile"), "--out", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = list(csv.DictReader(open(out / "gradebook.csv", encoding="utf-8")))
+    by_name = {row["name"].removeprefix("'"): row for row in rows}
+    assert set(by_name) == set(due), sorted(by_name)
+    for name, score in due.items():
+        row = by_name[name]
+        assert float(row["score"]) == (score or 0), (name, row)
+        if score is None:
+            result = next(
+                r for r in json.loads((out / "grades.json").read_text()) if r["name"] == name
+            )
+            assert result["refused"], name
+    assert "notes.txt" in (out / "skipped.md").read_text()
+    assert fingerprint() == before
