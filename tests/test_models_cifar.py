@@ -69,9 +69,14 @@ MODELS = {
     # side: a, b: 32 -conv1-> 26 -pool-> 12 -pool-> 5 -pool-> 2; c: 26 -> 12 -> 6; d: 32 -> 15 -> 7
     "elexnet_a": (lambda: elexnet("a"), CIFAR, 10, elexnet_count(A, (384, 144), 2)),
     "elexnet_b": (lambda: elexnet("b"), CIFAR, 10, elexnet_count(B, (768, 96), 2)),
-    "elexnet_c": (lambda: elexnet("c"), CIFAR, 10, elexnet_count(B, (768, 96), 6)),
-    "elexnet_d": (lambda: elexnet("d"), CIFAR, 10, elexnet_count(B, (768, 96), 7)),
-    "elexnet_final": (elexnet, CIFAR, 10, 18_068_970),
+    "elexnet_c": (lambda: elexnet("c"), CIFAR, 10, elexnet_count(B, (1568, 1568), 6)),
+    "elexnet_d": (elexnet, CIFAR, 10, 18_068_970),
+    "elexnet_d_width_4": (
+        lambda: elexnet("d", width=4), CIFAR, 10, elexnet_count((4, 16, 32, 64, 48), (392, 392), 7)
+    ),
+    "elexnet_a_width_2": (
+        lambda: elexnet("a", width=2), CIFAR, 10, elexnet_count((2, 4, 8, 16, 12), (48, 18), 2)
+    ),
     "example_cnn": (example_cnn, CIFAR, 10, 390_410),
     "model1": (trick_cnn, CIFAR, 10, trick_count((64, 64, 64), 5, 4)),
     "model2": (lambda: trick_cnn("model2"), CIFAR, 10, trick_count((32, 64, 128), 4, 4)),
@@ -228,11 +233,21 @@ def test_trick_switches():
     default = trick_cnn().feature_extractor[3].weight
     assert kaiming.std().item() == pytest.approx((2 / fan_in) ** 0.5, rel=0.05)
     assert default.std().item() == pytest.approx((1 / (3 * fan_in)) ** 0.5, rel=0.05)
+    narrow = trick_cnn("model2", width=0.25)
+    assert [m.out_channels for m in narrow.modules() if isinstance(m, nn.Conv2d)] == [8, 16, 32]
+    assert narrow.classifier[0].in_features == 32 * 4 * 4
+    assert narrow(torch.zeros(2, 3, 32, 32)).shape == (2, 10)
+    with pytest.raises(ValueError, match="width"):
+        trick_cnn(width=0)
 
 
 def test_bad_arguments_are_explained():
     with pytest.raises(ValueError, match="version must be one of"):
         elexnet("e")
+    with pytest.raises(ValueError, match="width must be a positive int"):
+        elexnet("d", width=0)
+    with pytest.raises(ValueError, match="width must be a positive int"):
+        elexnet("d", width=2.5)
     with pytest.raises(ValueError, match="variant must be one of"):
         trick_cnn("model3")
     with pytest.raises(ValueError, match="must lie in"):
