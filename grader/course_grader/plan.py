@@ -63,6 +63,7 @@ class SandboxPlan:
     namespaces: bool
     drop: bool
     uid_base: int = UID_BASE
+    userns: bool = False
     cgroup_parents: list[str] = field(default_factory=list)
     cgroup_version: int = 0
     hide: list[str] = field(default_factory=list)
@@ -86,14 +87,20 @@ class SandboxPlan:
             if self.drop
             else "unprivileged user: NO",
         ]
+        if self.userns:
+            lines[1] = (
+                "unprivileged user namespace: the worker runs as your uid with no capabilities, "
+                "the grader's and the course's code read-only, your files hidden"
+            )
         if self.cgroup_version:
             lines.append(f"cgroup v{self.cgroup_version}: memory and process limits per submission")
         else:
             lines.append("cgroups: NO (memory limited per process by RLIMIT_DATA)")
-        if not (self.namespaces and self.drop):
+        if not (self.namespaces and (self.drop or self.userns)):
             lines.append(
-                "WARNING: weak sandbox: the students' code can read what the grader's user can "
-                "read (the solutions too) and may reach the network; grade as root on Linux"
+                "WARNING: NO SANDBOX (--unsafe-no-sandbox): the students' code can read and "
+                "change what the grader's user can (the solutions too), reach the network and "
+                "leave processes behind"
             )
         return lines
 
@@ -144,7 +151,7 @@ def capabilities() -> dict[str, bool]:
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
         return json.loads(done.stdout)
     except (subprocess.SubprocessError, ValueError):
-        return {"namespaces": False, "drop": False}
+        return {"namespaces": False, "drop": False, "userns": False}
 
 
 def _real(paths: list[str | Path]) -> list[str]:
@@ -178,10 +185,14 @@ def make_plan(
     prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
     keep = prefixes + site.getsitepackages() + [str(PACKAGE), str(COURSE_LIB), *map(str, allow)]
     keep.append(os.path.dirname(os.path.realpath(sys.executable)))
+    # Folders of installed packages added by .pth files (a virtual environment on top of
+    # another one, say); never the repository's own folders.
+    keep += [p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")]
     probe = [str(solution), str(solution.parent), str(REPOSITORY / "solutions")]
     return SandboxPlan(
         namespaces=found["namespaces"],
-        drop=found["drop"],
+        drop=found["drop"] and not found.get("userns", False),
+        userns=found.get("userns", False),
         uid_base=uid_base,
         cgroup_parents=[str(p) for p in cgroups.parents] if cgroups else [],
         cgroup_version=cgroups.version if cgroups else 0,
@@ -224,7 +235,7 @@ def launcher_config(
     uid = plan.uid_base + slot if plan.drop else None
     scratch = "/tmp/submission" if plan.namespaces else staging
     rlimits = {"CORE": 0, "FSIZE": limits.file_mb << 20, "NOFILE": 4096}
-    if uid is not None:
+    if uid is not None or plan.userns:  # in a user namespace, counted there only
         rlimits["NPROC"] = limits.processes
     if not cgroup_procs:
         rlimits["DATA"] = limits.memory_mb << 20
@@ -235,6 +246,7 @@ def launcher_config(
         "uid": uid,
         "gid": uid,
         "namespaces": plan.namespaces,
+        "userns": plan.userns,
         "hide": plan.hide,
         "keep": plan.keep,
         "tmpfs_mb": limits.scratch_mb,

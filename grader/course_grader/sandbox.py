@@ -31,9 +31,21 @@ import traceback
 from typing import Any
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
-CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
+CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWUSER = 0x20000000, 0x40000000, 0x10000000
+NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
+#: statvfs flags of a mount, and the mount flags that keep them on a read-only remount (in a
+#: user namespace the kernel refuses a remount that would clear one of them).
+_KEPT_FLAGS = (
+    (2, MS_NOSUID),
+    (4, MS_NODEV),
+    (8, MS_NOEXEC),
+    (1024, MS_NOATIME),
+    (2048, MS_NODIRATIME),
+    (4096, MS_RELATIME),
+)
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 1, 38, 36
 SCRATCH = "/tmp/submission"
 TMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
@@ -95,8 +107,19 @@ def _hide(paths: list[str], tmpfs_mb: int) -> list[str]:
     return hidden
 
 
-def _keep(descriptors: dict[str, int], hidden: list[str]) -> None:
-    """Bind back, read-only, each kept folder that lies under a hidden one."""
+def _read_only(path: str) -> None:
+    """Make the bind mount at ``path`` read-only, keeping the flags its source has."""
+    flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
+    found = os.statvfs(path).f_flag
+    for bit, flag in _KEPT_FLAGS:
+        flags |= flag if found & bit else 0
+    mount(None, path, None, flags, None)
+
+
+def _keep(descriptors: dict[str, int], hidden: list[str], strict: bool = False) -> None:
+    """Bind back, read-only, each kept folder that lies under a hidden one (``strict``: a
+    folder that cannot be made read-only is an error: in a user namespace the worker runs as
+    the user who owns those files)."""
     bound: list[str] = []
     for path, fd in sorted(descriptors.items()):
         if not any(_under(path, h) for h in hidden) or any(_under(path, b) for b in bound):
@@ -104,9 +127,11 @@ def _keep(descriptors: dict[str, int], hidden: list[str]) -> None:
         os.makedirs(path, mode=0o755, exist_ok=True)
         mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
         try:
-            mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, None)
+            _read_only(path)
         except OSError:
-            pass  # read-only is a second line of defence: the files belong to root anyway
+            if strict:
+                raise
+            # As root, read-only is a second line of defence: the files belong to root.
         bound.append(path)
 
 
@@ -129,9 +154,34 @@ def _copy_tree(source_fd: int, target: str, uid: int | None, gid: int | None) ->
                 os.chown(os.path.join(destination, name), uid, gid if gid is not None else -1)
 
 
+def enter_user_namespace() -> None:
+    """Enter a new user namespace (with the other namespaces inside it), in which this
+    process keeps its own uid and gid and has capabilities over its new namespaces only."""
+    uid, gid = os.geteuid(), os.getegid()
+    unshare(CLONE_NEWUSER | NAMESPACES)
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                       ("gid_map", f"{gid} {gid} 1")):  # fmt: skip
+        with open(f"/proc/self/{name}", "w") as handle:
+            handle.write(text)
+
+
+def drop_capabilities() -> None:
+    """Drop every capability (effective, permitted, inheritable) of this process: in a user
+    namespace it would otherwise keep the power to undo the mounts that hide files."""
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+    data = (ctypes.c_uint32 * 6)()
+    _check(_LIBC.capset(header, data), "capset")
+    for number in range(64):  # the bounding set: no file capability can bring one back
+        if _LIBC.prctl(ctypes.c_int(24), ctypes.c_ulong(number), 0, 0, 0) != 0:  # DROP
+            break
+
+
 def isolate(config: dict[str, Any]) -> str:
     """Enter new namespaces, hide and keep paths, fill the scratch folder; return its path."""
-    unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
+    if config.get("userns"):
+        enter_user_namespace()
+    else:
+        unshare(NAMESPACES)
     mount(None, "/", None, MS_REC | MS_PRIVATE, None)
     # Opened in the new namespace, before hiding: bind mounts need a source mount of ours.
     staging = os.open(config["staging"], os.O_RDONLY | os.O_DIRECTORY)
@@ -140,7 +190,7 @@ def isolate(config: dict[str, Any]) -> str:
         if os.path.isdir(path):
             kept[path] = os.open(path, os.O_PATH | os.O_DIRECTORY)
     hidden = _hide(list(TMP_DIRS) + config["hide"], config["tmpfs_mb"])
-    _keep(kept, hidden)
+    _keep(kept, hidden, strict=bool(config.get("userns")))
     _copy_tree(staging, SCRATCH, config["uid"], config["gid"])
     for fd in [staging, *kept.values()]:
         os.close(fd)
@@ -161,6 +211,8 @@ def become_worker(config: dict[str, Any], scratch: str) -> None:
         os.setresgid(config["gid"], config["gid"], config["gid"])
         os.setresuid(config["uid"], config["uid"], config["uid"])
     prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if config.get("userns"):
+        drop_capabilities()
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     os.chdir(scratch)
     os.umask(0o077)
@@ -219,19 +271,36 @@ def main() -> None:
     launch(json.loads(sys.stdin.buffer.read()))
 
 
-def capabilities() -> dict[str, bool]:
-    """Try, in a throwaway child, what this machine allows: namespaces and privilege drops."""
+def _try(enter: Any) -> bool:
+    """Whether, in a throwaway child, ``enter`` and the mounts the sandbox makes succeed."""
     child = os.fork()
     if child == 0:
         try:
-            unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS)
+            enter()
             mount(None, "/", None, MS_REC | MS_PRIVATE, None)
             mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m")
-            os._exit(0)
+            grandchild = os.fork()  # the first process of the new pid namespace mounts /proc
+            if grandchild == 0:
+                try:
+                    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+                    os._exit(0)
+                except BaseException:  # noqa: BLE001
+                    os._exit(1)
+            _, status = os.waitpid(grandchild, 0)
+            os._exit(0 if status == 0 else 1)
         except BaseException:  # noqa: BLE001
             os._exit(1)
     _, status = os.waitpid(child, 0)
-    return {"namespaces": status == 0, "drop": os.geteuid() == 0}
+    return status == 0
+
+
+def capabilities() -> dict[str, bool]:
+    """What this machine allows: namespaces as root, or inside an unprivileged user namespace
+    (``userns``), and privilege drops (root)."""
+    if os.geteuid() == 0 and _try(lambda: unshare(NAMESPACES)):
+        return {"namespaces": True, "drop": True, "userns": False}
+    userns = _try(enter_user_namespace)
+    return {"namespaces": userns, "drop": os.geteuid() == 0, "userns": userns}
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,8 @@ MARKERS = [
 
 def fingerprint() -> dict[str, str]:
     """Hashes of the grader's code and of the fixtures, to show that no submission changed them."""
-    paths = sorted(GRADER.glob("*.py")) + sorted((ROOT / "course_lib").rglob("*.py"))
-    paths += sorted(FIXTURES.rglob("*"))
+    paths = sorted(GRADER.glob("*.py")) + sorted((ROOT / "course_lib" / "grading").glob("*.py"))
+    paths += sorted(FIXTURES.rglob("*")) + [ROOT / "course_lib" / "ops.py"]
     paths = [p for p in paths if p.is_file() and "__pycache__" not in p.parts]
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
@@ -308,3 +309,84 @@ def test_a_fresh_batch_of_hostile_entries(tmp_path):
             assert result["refused"], name
     assert "notes.txt" in (out / "skipped.md").read_text()
     assert fingerprint() == before
+
+
+def user_python() -> str | None:
+    """An interpreter the ordinary user ``nobody`` can run with this environment's packages:
+    a virtual environment of the system's Python of the same version, in a folder all may
+    read, whose .pth file adds this environment's site-packages. None if there is none."""
+    import shutil
+    import site
+    import tempfile
+
+    if os.geteuid() != 0:
+        return None
+    system = shutil.which(f"python{sys.version_info.major}.{sys.version_info.minor}",
+                          path="/usr/bin:/usr/local/bin")  # fmt: skip
+    if system is None:
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="course-grader-user-venv-"))
+    folder.chmod(0o755)
+    done = subprocess.run([system, "-m", "venv", "--without-pip", str(folder / "venv")],
+                          capture_output=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        return None
+    packages = next((folder / "venv" / "lib").glob("python*/site-packages"))
+    lines = [f"import site; site.addsitedir({p!r})" for p in site.getsitepackages()]
+    (packages / "course-environment.pth").write_text("\n".join(lines) + "\n")
+    python = str(folder / "venv" / "bin" / "python")
+    check = subprocess.run(["runuser", "-u", "nobody", "--", python, "-c", "import course_grader"],
+                           capture_output=True, check=False, cwd="/")  # fmt: skip
+    return python if check.returncode == 0 else None
+
+
+def test_an_ordinary_user_gets_the_same_sandbox(tmp_path_factory):
+    """Item 11: graded as an ordinary user (nobody), in an unprivileged user namespace, the
+    adversarial submissions and the hostile entries get what they get as root, nothing of the
+    checkout changes, and no process of that user is left."""
+    python = user_python()
+    if python is None:
+        pytest.skip("needs root, runuser and a system Python of this version for the user nobody")
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="course-grader-user-"))
+    root.chmod(0o755)
+    due = hostile_folder(root)
+    subprocess.run(["chown", "-R", "nobody", str(root)], check=True)
+    before = fingerprint()
+    for submissions, out in ((SUBMISSIONS, root / "out"), (root / "hostile", root / "out2")):
+        user = ["runuser", "-u", "nobody", "--", "env", "-u", "HOME", python, "-m"]
+        command = [*user, "course_grader", str(SOLUTION), str(submissions), "--out", str(out)]
+        command += LIMITS
+        done = subprocess.run(command, capture_output=True, text=True, cwd="/", timeout=900)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "unprivileged user namespace" in done.stderr
+    results = {r["student"]: r for r in json.loads((root / "out" / "grades.json").read_text())}
+    for name, expected in EXPECTED.items():
+        statuses = {test["id"]: test["status"] for test in results[name]["tests"]}
+        assert statuses == expected["statuses"], (name, results[name])
+        assert not results[name]["warnings"], results[name]
+    rows = list(csv.DictReader(open(root / "out2" / "gradebook.csv", encoding="utf-8")))
+    scores = {row["name"].removeprefix("'"): float(row["score"]) for row in rows}
+    assert scores == {name: score or 0 for name, score in due.items()}
+    assert fingerprint() == before
+    for _ in range(100):  # the jobs' zygotes end with their jobs (parent-death signal)
+        listing = ["ps", "-u", "nobody", "-o", "pid=,stat=,args="]
+        found = subprocess.run(listing, capture_output=True, text=True).stdout.splitlines()
+        left = [line for line in found if line.split()[1][0] != "Z"]  # not yet reaped by init
+        if not left:
+            break
+        time.sleep(0.1)
+    assert left == [], f"processes of the user are still running: {left}"
+
+
+def test_without_any_sandbox_the_grader_refuses_unless_told(monkeypatch, capsys):
+    """Item 11: where neither root nor user namespaces are available, no student code runs."""
+    from course_grader import __main__ as cli
+
+    monkeypatch.setattr(
+        cli, "capabilities", lambda: {"namespaces": False, "drop": False, "userns": False}
+    )
+    assert cli.main([str(SOLUTION), str(SUBMISSIONS), "--out", "/nonexistent/out"]) == 3
+    assert "--unsafe-no-sandbox" in capsys.readouterr().err
+    assert not Path("/nonexistent/out").exists()
