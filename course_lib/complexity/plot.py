@@ -103,7 +103,7 @@ def plot_complexity(
     if end_to_end is not None:
         ticks, names = ticks + [n - 1 + gap], names + ["end-to-end"]
     ax.set_xticks(ticks, names, rotation=90, fontsize=7 if n > 24 else 8)
-    ax.set_xlim(-0.5, n - 0.5 + (gap if end_to_end is not None else 0))
+    ax.set_xlim(-0.5, n - 0.5 + (gap + 1 if end_to_end is not None else 0))  # the dots whole
     ax.set_xlabel("layer position (entry and exit of each layer)")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
