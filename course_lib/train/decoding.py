@@ -107,7 +107,8 @@ def fit_decoder(
         True
     """
     _check(decoder, model, data, config, ce_weight)
-    run = prepare(decoder, data.train, config)
+    quiet = dataclasses.replace(config, progress=False)  # no "Training on" line per decoder
+    run = prepare(decoder, data.train, config if show_progress() else quiet)
     model.to(run.device).eval()
     if run.channels_last:
         model.to(memory_format=torch.channels_last)
