@@ -28,7 +28,7 @@ def lenet5(dropout: bool = False, num_classes: int = 10) -> nn.Sequential:
     Figure 4 adds four dropout layers with p = 0.2, "after the convolution layers" as the text
     says. The figure itself is not in our copy of the paper; we place ``drop1`` ... ``drop4``
     right after ``tanh1`` ... ``tanh4``, i.e. after each of the three convolutions and after
-    ``linr1`` with their activations, which is the one reading that gives four layers.
+    ``linr1`` with their activations: one reading that gives four layers, and a guess.
 
     Args:
         dropout: add the four dropout layers of Figure 4.
