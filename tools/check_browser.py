@@ -1,6 +1,7 @@
 """Open the built book's pages in headless Chromium and check what a reader's browser shows.
 
-The pages are served from a local HTTP server on 127.0.0.1. On every page of `_toc.yml`:
+The pages are served from a local HTTP server on 127.0.0.1. On the root page and every chapter
+page of `_toc.yml`:
 
 - no JavaScript error: nothing on the console at level error, no uncaught exception, no request
   that fails;
@@ -11,7 +12,7 @@ The pages are served from a local HTTP server on 127.0.0.1. On every page of `_t
 - every image has loaded, with a non-zero natural size;
 - no output line is cut off: no cell output scrolls sideways;
 - its Colab link is the repository's (``repository.url`` in ``_config.yml``): every chapter
-  has one; a prose page or an exercise may have none;
+  has one;
 - an animation plays as soon as the page shows it (its frame index changes), stops on Pause and
   plays again on Play.
 
@@ -265,21 +266,28 @@ async def _check_all(
     return problems, seconds
 
 
+def browser_pages(root: Path = ROOT) -> list[str]:
+    """The pages to open: the root page and every chapter (the exercises are unexecuted copies
+    of notebooks and the other prose pages use the same scripts; opening them too would double
+    the time for little more)."""
+    entries = toc_files(root)
+    return [entries[0]] + [entry for entry in entries if entry.startswith("notebooks/")]
+
+
 def check_in_browser(
     html_dir: Path, notebooks: list[str] | None = None, root: Path = ROOT, parallel: int = 4
 ) -> tuple[list[str], dict[str, float]]:
     """Check pages of the built book in Chromium, ``parallel`` pages at a time.
 
-    ``notebooks`` names the pages as `_toc.yml` does (None: every page of `_toc.yml`). The
-    prose pages and the exercises are checked like the chapters, except that they need no
-    Colab link (where they have one, it must be theirs).
+    ``notebooks`` names the pages as `_toc.yml` does (None: ``browser_pages``). A page that
+    is not a chapter needs no Colab link (where it has one, it must be its own).
 
     Returns:
         ``(problems, seconds)``: what is wrong (empty when nothing is), and the seconds each
         page took.
     """
     if notebooks is None:
-        notebooks = toc_files(root)
+        notebooks = browser_pages(root)
     return asyncio.run(_check_all(Path(html_dir), notebooks, root, parallel))
 
 
