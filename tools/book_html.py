@@ -3,9 +3,10 @@
 - Figures (and tables and code listings with a caption) are numbered per chapter: the first
   figure of every page is Fig. 1. Sphinx numbers them across the whole book when the table of
   contents is not numbered, so a chapter of Part IV would start at Fig. 54.
-- A script that two extensions add to every page is written once. Jupyter Book 1 registers the
-  inline scripts of sphinx-thebe and sphinx-togglebutton twice; the second
-  `const THEBE_JS_URL = ...` is a JavaScript error on every page.
+- A script is written once per page. Under Jupyter Book 1 the inline scripts of sphinx-thebe
+  and sphinx-togglebutton reach every page twice (once with the file name None, once with "",
+  which Sphinx does not take for the same script); the second `const THEBE_JS_URL = ...` is a
+  JavaScript error on every page.
 - The chapters run without progress bars: `COURSE_PROGRESS=0` unless the environment says
   otherwise (`make book` and the tests set it too). A tqdm bar in a page is a widget that
   needs JavaScript from a CDN, or a log of carriage returns, and tells the reader nothing.
