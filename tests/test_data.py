@@ -428,4 +428,5 @@ def test_edition_notice_says_profile_standin_and_how_to_run_full(tmp_path, monke
     notice = edition_notice("quick", "mnist", {"training": 1200}, root=tmp_path)
     assert "1,200 training images of MNIST" in str(notice) and "stand-in" not in str(notice)
     monkeypatch.setenv("COURSE_SMOKE", "1")
-    assert "Smoke run" in str(edition_notice("full", "mnist", {"training": 512}))
+    notice = str(edition_notice("full", "mnist", {"training": 60_000, "validation": 0}))
+    assert "Smoke run" in notice and "512 training stand-in images" in notice

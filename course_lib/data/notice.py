@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.data.datasets import DatasetSpec, data_root, get_spec, is_offline
-from course_lib.profile import check_profile, is_smoke
+from course_lib.profile import check_profile, is_smoke, smoke_size
 
 # A file that torchvision reads for each dataset: when it is there, the real data are used.
 _MARKERS = {
@@ -77,7 +77,7 @@ def edition_notice(
     if profile == "full" and not is_smoke():
         return None
     spec, folder = get_spec(dataset), data_root(root)
-    counts = [f"{n:,} {split}" for split, n in images.items() if n]
+    counts = [f"{smoke_size(n):,} {split}" for split, n in images.items() if n]
     listed = ", ".join(counts[:-1]) + " and " + counts[-1] if len(counts) > 1 else counts[0]
     if has_real_files(spec, folder):
         what = f"{listed} images of {spec.title}"
