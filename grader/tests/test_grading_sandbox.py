@@ -31,7 +31,7 @@ LIMITS = [
     "--cell-timeout",
     "15",
     "--call-timeout",
-    "5",
+    "10",
     "--test-timeout",
     "30",
     "--memory-mb",
@@ -39,7 +39,7 @@ LIMITS = [
     "--jobs",
     "2",
 ]
-TEST_LIMITS = Limits(cell_timeout=15, call_timeout=5, test_timeout=30, memory_mb=2048)
+TEST_LIMITS = Limits(cell_timeout=15, call_timeout=10, test_timeout=30, memory_mb=2048)
 CAN = capabilities()
 pytestmark = pytest.mark.skipif(
     not (CAN["namespaces"] and CAN["drop"]),
@@ -466,3 +466,16 @@ def test_without_any_sandbox_the_grader_refuses_unless_told(monkeypatch, capsys)
     assert cli.main([str(SOLUTION), str(SUBMISSIONS), "--out", "/nonexistent/out"]) == 3
     assert "--unsafe-no-sandbox" in capsys.readouterr().err
     assert not Path("/nonexistent/out").exists()
+
+
+def test_without_the_sandbox_the_network_cheat_would_work(tmp_path):
+    """The control experiment: the TCP cheat scores 0 above only because the sandbox works."""
+    with leaking_listener() as port:
+        hostile_folder(tmp_path, port)
+        plan = make_plan(SOLUTION, [], [], None)
+        plan = dataclasses.replace(plan, namespaces=False, drop=False, userns=False)
+        result = grade(
+            load_assignment(SOLUTION), "tcp", tmp_path / "hostile" / "tcp.ipynb", plan,
+            TEST_LIMITS, 7, None,
+        )  # fmt: skip
+    assert result["score"] == 6
