@@ -89,6 +89,7 @@ def trick_cnn(
     kaiming_normal: bool = False,
     channels: Sequence[int] | None = None,
     num_classes: int = 10,
+    width: float = 1.0,
 ) -> nn.Sequential:
     """One of the assignment's networks, with the model tricks of Task 3c switched on or off.
 
@@ -123,6 +124,9 @@ def trick_cnn(
         channels: filters of each convolution, replacing the variant's (e.g. ``(64,) * 4`` for
             the step of Task 3e that adds a layer to Model 1).
         num_classes: number of outputs (logits).
+        width: the fraction of each convolution's filters to keep (rounded, at least 1): 1 is
+            the assignment's network, 0.25 a narrow copy of the same layout for CPU runs. The
+            classifier's 64 hidden units stay.
 
     Returns:
         An ``nn.Sequential`` with children ``feature_extractor``, ``flatten`` and
@@ -138,6 +142,8 @@ def trick_cnn(
         ['Conv2d', 'BatchNorm2d', 'LeakyReLU', 'MaxPool2d']
         >>> model(torch.zeros(2, 3, 32, 32)).shape, model.classifier[0]
         (torch.Size([2, 10]), Linear(in_features=512, out_features=64, bias=True))
+        >>> trick_cnn("model1", width=0.25).feature_extractor[0]
+        Conv2d(3, 16, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))
     """
     if variant not in TRICK_CNN_VARIANTS:
         raise ValueError(f"variant must be one of {list(TRICK_CNN_VARIANTS)}, got {variant!r}")
@@ -146,6 +152,9 @@ def trick_cnn(
         if not channels or not all(isinstance(c, int) and c > 0 for c in channels):
             raise ValueError(f"channels must be positive ints, one per layer, got {channels!r}")
         config = replace(config, channels=tuple(channels))
+    if not 0 < width <= 1:
+        raise ValueError(f"width must lie in (0, 1], got {width}")
+    config = replace(config, channels=tuple(max(1, round(c * width)) for c in config.channels))
     batch_norm = config.batch_norm if batch_norm is None else batch_norm
     slope = config.leaky_relu if leaky_relu is None else leaky_relu
     if not 0 <= dropout < 1 or not 0 <= slope < 1:
