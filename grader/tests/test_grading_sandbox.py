@@ -64,6 +64,22 @@ def fingerprint() -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
 
 
+def sandbox_processes() -> list[int]:
+    """The uids of the processes that run as one of the workers' users."""
+    owners = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            uid = int(
+                next(
+                    line for line in status.read_text().splitlines() if line.startswith("Uid:")
+                ).split()[1]
+            )
+        except (OSError, StopIteration, ValueError):
+            continue
+        owners += [uid] if UID_BASE <= uid < UID_BASE + 1000 else []
+    return owners
+
+
 def grade_cli(*args: str, limits: list[str] = LIMITS) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "course_grader", *args, *limits]
     with subprocess.Popen(
@@ -141,18 +157,7 @@ def test_nothing_escapes_the_sandbox(batch):
     assert fingerprint() == before
     assert [m for m in MARKERS if m.exists()] == []
     assert all(not r["warnings"] for r in results.values())
-    owners = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            uid = int(
-                next(
-                    line for line in status.read_text().splitlines() if line.startswith("Uid:")
-                ).split()[1]
-            )
-        except (OSError, StopIteration, ValueError):
-            continue
-        owners += [uid] if UID_BASE <= uid < UID_BASE + 1000 else []
-    assert owners == [], "processes of the sandbox's users are still running"
+    assert sandbox_processes() == [], "processes of the sandbox's users are still running"
     assert not list(Path("/sys/fs/cgroup").glob(f"**/course-grading-{done.pid}"))
     assert "namespaces: yes" in (out / "summary.md").read_text()
 
@@ -383,6 +388,7 @@ def test_a_fresh_batch_of_hostile_entries(tmp_path):
             assert result["refused"], name
     assert "notes.txt" in (out / "skipped.md").read_text()
     assert fingerprint() == before
+    assert sandbox_processes() == [], "the daemon or another process of a worker is left"
 
 
 def user_python() -> str | None:
@@ -421,10 +427,20 @@ def test_an_ordinary_user_gets_the_same_sandbox(tmp_path_factory):
     python = user_python()
     if python is None:
         pytest.skip("needs root, runuser and a system Python of this version for the user nobody")
+    import shutil
     import tempfile
 
     root = Path(tempfile.mkdtemp(prefix="course-grader-user-"))
     root.chmod(0o755)
+    try:
+        check_as_nobody(python, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(Path(python).parents[2], ignore_errors=True)
+
+
+def check_as_nobody(python: str, root: Path) -> None:
+    """Grade the adversarial and the hostile submissions as nobody and check everything."""
     listener = contextlib.ExitStack()
     due = hostile_folder(root, listener.enter_context(leaking_listener()))
     subprocess.run(["chown", "-R", "nobody", str(root)], check=True)
