@@ -388,7 +388,15 @@ def test_a_fresh_batch_of_hostile_entries(tmp_path):
             assert result["refused"], name
     assert "notes.txt" in (out / "skipped.md").read_text()
     assert fingerprint() == before
+    gradebook = (out / "gradebook.csv").read_bytes()
+    # Past the daemon's sleep: a worker's process must be gone and the gradebook untouched. (A
+    # batch of another test file may run beside this one with workers of its own: wait for it.)
+    time.sleep(6)
+    deadline = time.monotonic() + 120
+    while sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(1)
     assert sandbox_processes() == [], "the daemon or another process of a worker is left"
+    assert (out / "gradebook.csv").read_bytes() == gradebook, "the gradebook changed afterwards"
 
 
 def user_python() -> str | None:
