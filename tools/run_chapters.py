@@ -56,20 +56,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", type=Path, help="notebooks or folders")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument(
+        "--first",
+        type=Path,
+        action="append",
+        default=[],
+        help="a notebook to run before all others (one that later ones read files of)",
+    )
     args = parser.parse_args(argv)
     settings = ", ".join(f"{k}={os.environ[k]}" for k in SWITCHES if k in os.environ)
     print(f"Running chapters with {settings or 'no COURSE_ settings'}", flush=True)
     failed, total = [], time.perf_counter()
+    first = [path.resolve() for path in args.first]
+    rest = [path for path in notebooks_in(args.paths) if path.resolve() not in first]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        jobs = [pool.submit(run, path, args.timeout) for path in notebooks_in(args.paths)]
+        jobs = [pool.submit(run, path, args.timeout) for path in args.first]
+        for job in jobs:
+            job.result()  # wait: the others may read what these write
+        jobs += [pool.submit(run, path, args.timeout) for path in rest]
         for job in jobs:
             path, seconds, error = job.result()
             print(f"{'FAILED' if error else 'ok':>6}  {seconds:7.1f} s  {path}", flush=True)
             if error:
                 failed.append(path)
                 print(error, file=sys.stderr)
-    print(f"{len(jobs) - len(failed)} passed, {len(failed)} failed "
-          f"in {time.perf_counter() - total:.0f} s")  # fmt: skip
+    print(f"{time.perf_counter() - total:.0f} s in all")
+    print(f"{len(jobs) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 
 
