@@ -20,6 +20,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from normalize_notebooks import notebooks_in  # tools/, beside this script
 
 SWITCHES = ("COURSE_PROFILE", "COURSE_OFFLINE", "COURSE_SMOKE", "COURSE_PROGRESS", "COURSE_DATA")
 
@@ -42,13 +43,6 @@ def run(path: Path, timeout: int) -> tuple[Path, float, str | None]:
     except TimeoutError as failure:
         error = f"timed out: {failure}"
     return path, time.perf_counter() - start, error
-
-
-def notebooks_in(paths: list[Path]) -> list[Path]:
-    found = []
-    for path in paths:
-        found += sorted(path.rglob("*.ipynb")) if path.is_dir() else [path]
-    return [p for p in found if ".ipynb_checkpoints" not in p.parts]
 
 
 def main(argv: list[str] | None = None) -> int:
