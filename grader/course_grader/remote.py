@@ -251,7 +251,7 @@ class WorkerProcess:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        reap_orphans()
+        reap_orphans(timeout=5.0)
 
     def close(self) -> None:
         """Stop the worker and release its pipes and cgroup."""
@@ -273,15 +273,44 @@ def adopt_orphans() -> None:
     prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
-def reap_orphans() -> None:
-    """Reap the orphans that ended (see :func:`adopt_orphans`)."""
+def reap_orphans(timeout: float = 0.0) -> None:
+    """Reap the orphans that ended (see :func:`adopt_orphans`); wait up to ``timeout`` seconds
+    for the sandboxed ones (in a pid namespace of their own), killed but not yet gone, to end
+    and be reaped too, so that none stays a zombie of a grader that lives on."""
+    deadline = time.monotonic() + timeout
     while True:
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                break
+        if time.monotonic() >= deadline or not any(map(_sandboxed, _children())):
+            return
+        time.sleep(0.01)
+
+
+def _children() -> list[str]:
+    """The pids of this process's children (of all its threads)."""
+    pids = []
+    for task in os.listdir("/proc/self/task"):
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
+            with open(f"/proc/self/task/{task}/children", encoding="ascii") as handle:
+                pids += handle.read().split()
+        except OSError:
+            continue
+    return pids
+
+
+def _sandboxed(pid: str) -> bool:
+    """Whether process ``pid`` lives in a pid namespace below this process's."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as handle:
+            line = next((l for l in handle if l.startswith("NSpid:")), "")
+    except OSError:
+        return False
+    return len(line.split()) > 2
 
 
 def sweep_uid(uid: int) -> None:

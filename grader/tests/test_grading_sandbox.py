@@ -201,7 +201,15 @@ def test_without_the_sandbox_the_reading_cheat_would_work():
 
 
 def test_a_fresh_interpreter_grades_like_a_forked_one():
+    """Graded in this process, the worker is gone when ``grade`` returns: not even a zombie of
+    it stays among this process's children (it would hold the slot's uid for as long as we
+    run)."""
     assert grade_one("correct")["score"] == 6
+    children = []
+    for task in Path("/proc/self/task").iterdir():
+        children += (task / "children").read_text().split()
+    owners = [(Path("/proc") / pid / "status").read_text() for pid in children]
+    assert not [s for s in owners if f"Uid:\t{UID_BASE + 7}\t" in s], owners
 
 
 SOLUTIONS = sorted((ROOT / "solutions").rglob("*.ipynb"))
