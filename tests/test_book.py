@@ -48,6 +48,44 @@ def test_book_builds_without_warnings(book):
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-6000:]
 
 
+CHAPTERS = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+
+
+def _checked_outputs(cell, merged: bool) -> tuple[str, list[str]]:
+    """What a reader checks by eye in a cell's outputs: its printed text and its plain-text
+    results. ``merged``: the build's copy, where myst-nb has merged every stdout stream of the
+    cell into the first (the page shows that one; the later ones stay behind in the file)."""
+    printed, results = [], []
+    for output in cell.get("outputs", []):
+        if output["output_type"] == "stream" and output["name"] == "stdout":
+            printed.append("".join(output["text"]))
+        elif "text/plain" in output.get("data", {}):
+            results.append("".join(output["data"]["text/plain"]))
+    text = printed[0] if merged and printed else "".join(printed)
+    return text.rstrip(), results
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_the_build_ran_every_chapter(book, chapter):
+    """Each chapter ran to its last cell in the build (the one run of the chapters in `make
+    test`), and its cells tagged `nbval-check-output` printed exactly what the notebook holds."""
+    import nbformat
+
+    _, html = book
+    executed = html.parent / "jupyter_execute" / chapter.relative_to(ROOT)
+    assert executed.exists(), f"{chapter.relative_to(ROOT)} was not executed by the build"
+    ran = nbformat.read(executed, as_version=4).cells
+    stored = nbformat.read(chapter, as_version=4).cells
+    assert [c.source for c in ran] == [c.source for c in stored]
+    code = [c for c in ran if c.cell_type == "code"]
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert not errors, errors[0].get("evalue")
+    assert all(c.get("execution_count") for c in code if c.source.strip()), "a cell did not run"
+    for mine, theirs in zip(stored, ran):
+        if "nbval-check-output" in mine.metadata.get("tags", []):
+            assert _checked_outputs(theirs, True) == _checked_outputs(mine, False), mine.source[:200]
+
+
 def test_pages_are_complete(book):
     _, html = book
     problems = check_site(html)
