@@ -1,6 +1,6 @@
 """Plain data across the sandbox boundary: JSON trees plus raw buffers, never pickle.
 
-Both sides use this module (encoding; :mod:`course_grader.decoder` decodes). What crosses:
+Both sides use this module (encoding; :mod:`course_grader.rebuild` decodes). What crosses:
 ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples, named tuples, dicts, sets,
 ``complex``, ``bytes``, slices, ranges, ``Ellipsis``, torch tensors and numpy arrays (numeric
 or bool dtypes; dtype, shape, device and ``requires_grad`` kept), numpy scalars,
@@ -34,7 +34,7 @@ TORCH_DTYPES = (
     "bool",
 )
 MAX_DEPTH = 48
-Hook = Callable[[Any, Any], Any]  # (object or node, the Encoder or Decoder at work)
+Hook = Callable[[Any, Any], Any]  # (object or node, the Encoder or Rebuilder at work)
 
 
 class ResultTooLarge(Exception):

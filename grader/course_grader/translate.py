@@ -20,8 +20,8 @@ from typing import Any
 
 from course_grader.channel import ChannelError
 from course_grader.codec import Encoder, encode
-from course_grader.decoder import Decoder, decode
 from course_grader.handles import Operator, RemoteHandle
+from course_grader.rebuild import Rebuilder, decode
 from course_grader.remote import WorkerDied
 
 
@@ -84,8 +84,8 @@ class Translator:
             raise TypeError(f"a {type(obj).__name__} cannot be passed to the student's code")
         return reference
 
-    def incoming(self, node: dict[str, Any], decoder: Decoder) -> Any:
-        """The decoder's hook for handles, modules and named tuples."""
+    def incoming(self, node: dict[str, Any], rebuilder: Rebuilder) -> Any:
+        """The rebuilder's hook for handles, modules and named tuples."""
         tag = node.get("$")
         if tag == "namedtuple":
             return named_tuple(node, self.namespace)
@@ -94,7 +94,7 @@ class Translator:
         if tag == "module" and "torch" in sys.modules:
             from course_grader import modules
 
-            return modules.rebuild(node, decoder.decode, self.memo)
+            return modules.rebuild(node, rebuilder.decode, self.memo)
         raise ChannelError(f"unexpected {tag!r} from the worker")
 
     def request(self, args: tuple, kwargs: dict) -> tuple[Any, list[bytes]]:
@@ -110,10 +110,10 @@ class Translator:
         """Copy into the grader's modules what the call did to them in the worker."""
         from course_grader import modules
 
-        decoder = Decoder(buffers, self.incoming)
+        rebuilder = Rebuilder(buffers, self.incoming)
         for entry in reply.get("modules_after") or []:
             if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict)):
                 raise ChannelError("malformed module list")
             original = self.sent.get(entry[0]) if type(entry[0]) is int else None
-            if original is not None and modules.refresh(original, entry[1], decoder.decode):
+            if original is not None and modules.refresh(original, entry[1], rebuilder.decode):
                 self.memo[entry[1]["id"]] = original

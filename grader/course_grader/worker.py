@@ -36,7 +36,7 @@ from typing import Any
 from course_grader import rng
 from course_grader.channel import ChannelClosed, receive, send
 from course_grader.codec import Encoder, ResultTooLarge
-from course_grader.decoder import Decoder, decode
+from course_grader.rebuild import Rebuilder, decode
 from course_grader.worker_io import (
     Sink,
     display,
@@ -119,12 +119,12 @@ class Worker:
             "callable": callable(obj),
         }
 
-    def _resolve(self, node: dict[str, Any], decoder: Decoder) -> Any:
+    def _resolve(self, node: dict[str, Any], rebuilder: Rebuilder) -> Any:
         tag = node["$"]
         if tag == "ref":
             return self.objects[node["id"]]
         if tag == "module" and _modules() is not None:
-            module = _modules().rebuild(node, decoder.decode, self.received, self.described.get)
+            module = _modules().rebuild(node, rebuilder.decode, self.received, self.described.get)
             self.arguments.append((node["id"], module, _modules().fingerprint(module)))
             return module
         if tag == "namedtuple":

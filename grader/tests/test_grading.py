@@ -24,10 +24,10 @@ from course_grader.assignment import (
 from course_grader.channel import ChannelError, ChannelTimeout, MessageTooLarge, receive, send
 from course_grader.codec import ResultTooLarge, encode
 from course_grader.compare import assert_matches, tolerance
-from course_grader.decoder import decode
 from course_grader.grade import read_submission_cells, select_cells
 from course_grader.handles import Missing, RemoteHandle
 from course_grader.intake import discover, safe_id
+from course_grader.rebuild import decode
 from course_grader.remote import MissingName, StudentError, student_error
 from course_grader.report import feedback, gradescope, write_gradebook
 

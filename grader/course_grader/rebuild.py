@@ -19,7 +19,7 @@ _DEVICE = re.compile(r"^(cpu|cuda|mps|xpu)(:\d{1,3})?$")
 _NP_DTYPE = re.compile(r"^[<>|=]?[biufc]\d{1,2}$")
 
 
-class Decoder:
+class Rebuilder:
     """Rebuild values from a JSON tree and its buffers; ``tag`` handles ``handle``/``ref``."""
 
     def __init__(self, buffers: list[bytes], tag: Hook) -> None:
@@ -106,7 +106,7 @@ def _device(torch: Any, name: Any) -> Any:
     return torch.device(name)
 
 
-def _decode_torch(decoder: Decoder, node: dict[str, Any]) -> Any:
+def _decode_torch(rebuilder: Rebuilder, node: dict[str, Any]) -> Any:
     import torch
 
     tag = node["$"]
@@ -120,7 +120,7 @@ def _decode_torch(decoder: Decoder, node: dict[str, Any]) -> Any:
     dtype = getattr(torch, name)
     if tag == "torch_dtype":
         return dtype
-    shape, raw = _shape(node["shape"]), decoder._buffer(node)
+    shape, raw = _shape(node["shape"]), rebuilder._buffer(node)
     size = torch.empty((), dtype=dtype).element_size()
     count = 1
     for n in shape:
@@ -136,7 +136,7 @@ def _decode_torch(decoder: Decoder, node: dict[str, Any]) -> Any:
     return tensor
 
 
-def _decode_numpy(decoder: Decoder, node: dict[str, Any]) -> Any:
+def _decode_numpy(rebuilder: Rebuilder, node: dict[str, Any]) -> Any:
     import numpy as np
 
     name = node["v"] if node["$"] == "np_dtype" else node["dtype"]
@@ -145,7 +145,7 @@ def _decode_numpy(decoder: Decoder, node: dict[str, Any]) -> Any:
     dtype = np.dtype(name)
     if node["$"] == "np_dtype":
         return dtype
-    raw = decoder._buffer(node)
+    raw = rebuilder._buffer(node)
     if node["$"] == "npscalar":
         if len(raw) != dtype.itemsize:
             raise ValueError("the buffer does not match the dtype")
@@ -161,4 +161,4 @@ def decode(tree: Any, buffers: list[bytes], tag: Hook) -> Any:
         >>> decode({"$": "tuple", "v": [1, {"$": "complex", "v": [0.0, 1.0]}]}, [], print)
         (1, 1j)
     """
-    return Decoder(buffers, tag).decode(tree)
+    return Rebuilder(buffers, tag).decode(tree)
