@@ -8,13 +8,13 @@ with one job:
 - ``search``: the exact blocked search behind them;
 - ``precision``: ``full_precision``, no TF32 while representations and distances are computed;
 - ``measures``: N1, N2 and F1 of the same family, multiclass;
-- ``profile``: ``complexity_profile``, the complexity at the entry and exit of every layer;
-- ``plot``: ``plot_complexity``, the paper's figure.
+- ``profile``: ``complexity_profile``, the complexity at the entry and exit of every layer.
+
+The paper's figure, ``plot_complexity``, is drawn by :mod:`course_lib.viz`.
 """
 
 from course_lib.complexity.measures import f1, n1, n2
 from course_lib.complexity.nn import Neighbours, nearest_neighbours, nn_error, nn_errors
-from course_lib.complexity.plot import plot_complexity
 from course_lib.complexity.precision import full_precision
 from course_lib.complexity.profile import (
     LayerComplexity,
@@ -34,5 +34,4 @@ __all__ = [
     "nearest_neighbours",
     "nn_error",
     "nn_errors",
-    "plot_complexity",
 ]

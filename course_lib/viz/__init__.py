@@ -1,10 +1,18 @@
-"""Pictures computed from the code the student runs.
+"""Every figure of the course; each function returns ``(fig, ax)`` and draws nothing during
+training.
 
-- ``conv_frames`` computes the steps of a convolution, pooling or transposed convolution as
-  data; ``draw_frame`` draws one step, ``animate`` all of them as HTML, ``interactive_conv``
-  adds sliders where widgets can run.
-- ``receptive_field`` finds the input pixels one unit of a stack of layers sees, by autograd
-  and by the recurrence over the layers; ``draw_receptive_field`` draws them.
+- ``training``: ``plot_history``, the curves of what ``fit`` recorded;
+- ``evaluation``: ``plot_per_class_accuracy`` and ``plot_confusion_matrix``, what ``evaluate``
+  measured;
+- ``images``: ``plot_images``, a batch titled with labels and predictions, and
+  ``plot_feature_maps``, the channels of one layer's output;
+- ``complexity``: ``plot_complexity``, Ho's figure of the complexity at every layer position;
+- ``reconstructions``: ``plot_image_table`` and ``plot_logit_pairs``, what decoders rebuild;
+- ``frames``, ``draw``, ``animation``, ``interactive``: ``conv_frames`` computes the steps of a
+  convolution, pooling or transposed convolution as data; ``draw_frame`` draws one step,
+  ``animate`` all of them as HTML, ``interactive_conv`` adds sliders where widgets can run;
+- ``receptive_field``: the input pixels one unit of a stack of layers sees, by autograd and by
+  the recurrence over the layers; ``draw_receptive_field`` draws them.
 
 Example:
     >>> from course_lib import viz
@@ -14,10 +22,15 @@ Example:
 """
 
 from course_lib.viz.animation import animate
+from course_lib.viz.complexity import plot_complexity
 from course_lib.viz.draw import draw_frame
+from course_lib.viz.evaluation import plot_confusion_matrix, plot_per_class_accuracy
 from course_lib.viz.frames import Frame, Frames, conv_frames, frame_output, replay
+from course_lib.viz.images import plot_feature_maps, plot_images
 from course_lib.viz.interactive import interactive_conv, widgets_available
 from course_lib.viz.receptive_field import ReceptiveField, draw_receptive_field, receptive_field
+from course_lib.viz.reconstructions import plot_image_table, plot_logit_pairs
+from course_lib.viz.training import plot_history
 
 __all__ = [
     "Frame",
@@ -29,6 +42,14 @@ __all__ = [
     "draw_receptive_field",
     "frame_output",
     "interactive_conv",
+    "plot_complexity",
+    "plot_confusion_matrix",
+    "plot_feature_maps",
+    "plot_history",
+    "plot_image_table",
+    "plot_images",
+    "plot_logit_pairs",
+    "plot_per_class_accuracy",
     "receptive_field",
     "replay",
     "widgets_available",

@@ -4,9 +4,9 @@ A convolution (or pooling) layer slides its window over the padded input: step `
 cells of one window and writes one output cell. A transposed convolution goes the other way: step
 ``t`` reads one input cell and adds a scaled copy of the kernel to a region of the output. The
 drawings of ``course_lib.viz.draw`` only draw these frames; ``frame_output`` replays them on
-numbers, and ``tests/test_viz.py`` checks the replay against ``F.conv2d``, ``F.max_pool2d`` and
-``F.conv_transpose2d``. The sizes come from ``course_lib.ops`` (``conv_output_size``,
-``trans_conv_output_size``).
+numbers, and ``tests/test_viz_frames.py`` checks the replay against ``F.conv2d``,
+``F.max_pool2d`` and ``F.conv_transpose2d``. The sizes come from ``course_lib.ops``
+(``conv_output_size``, ``trans_conv_output_size``).
 """
 
 from __future__ import annotations

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from course_lib.complexity.profile import LayerComplexity
+if TYPE_CHECKING:
+    from course_lib.complexity.profile import LayerComplexity
 
 MAX_TICKS = 48  # beyond this many positions, only every k-th is labelled
 
