@@ -10,7 +10,6 @@ import torch
 
 from course_lib.complexity import search
 from course_lib.complexity.nn import nearest_neighbours, nn_error, nn_errors
-from course_lib.complexity.precision import _backends, full_precision
 from course_lib.complexity.search import TIE_RTOL
 
 
@@ -198,15 +197,6 @@ def test_bad_arguments():
         nearest_neighbours(X, block_size=-3)
     with pytest.raises(TypeError, match="real numbers"):
         nn_error(torch.ones(3, 2, dtype=torch.bool), [0, 1, 0])
-
-
-def test_full_precision_disables_reduced_precision_and_restores_it():
-    backends = _backends()
-    before = [b.fp32_precision for b in backends]
-    with full_precision():
-        assert all(b.fp32_precision == "ieee" for b in backends)
-        assert not torch.is_autocast_enabled("cpu")
-    assert [b.fp32_precision for b in backends] == before
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
