@@ -35,10 +35,12 @@ test: install browser
 # The full edition's settings, run to the last cell of every chapter on stand-ins of the real
 # datasets' shapes, with at most two steps per epoch (see course_lib.profile): proof that the
 # full edition runs, on a machine without a GPU or the data. Prints each chapter's time. The
-# decoding chapter runs first: the next chapter reads the networks it saves.
+# decoding chapter and then the one that reads the networks it saves run on one worker, from the
+# start (the longest chain); the other chapters share the other workers.
 smoke: install
 	COURSE_PROFILE=full COURSE_OFFLINE=1 COURSE_SMOKE=1 COURSE_PROGRESS=0 OMP_NUM_THREADS=1 \
-		$(PYTHON) tools/run_chapters.py --first notebooks/part4/decoding.ipynb notebooks solutions
+		$(PYTHON) tools/run_chapters.py --chain notebooks/part4/decoding.ipynb \
+		--chain notebooks/part4/complexity_and_decoding.ipynb notebooks solutions
 
 # The browser the tests open the built pages in (tools/check_browser.py): Debian's chromium,
 # installed when missing and we are root with apt-get; otherwise CHROMIUM names one.
