@@ -12,16 +12,22 @@ switches that change how a run behaves without changing its code:
 - ``COURSE_DATA``: the data folder (see :func:`data_root`);
 - ``COURSE_OFFLINE=1``: no downloads (see :func:`is_offline`).
 
-Each setting is read and validated here, and only here.
+Each setting is read and validated here, and only here. One more run setting lives here, so that
+every package can use it without importing another: :func:`one_thread_on_cpu`, the thread count
+of small operations on the CPU.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import torch
 
 PROFILES = ("quick", "full")
 SMOKE_BATCHES = 2  # optimizer steps per epoch, and evaluation batches, in a smoke run
@@ -182,3 +188,31 @@ def fill_defaults(
                 value = value(filled)
         filled[key] = value
     return filled
+
+
+@contextmanager
+def one_thread_on_cpu(device: torch.device) -> Iterator[None]:
+    """Run the enclosed batch preparation on one CPU thread when ``device`` is the CPU.
+
+    Its operations are small and bound by memory: a second thread gains little, and on a busy
+    machine (a shared CI runner, a laptop doing other work) the threads of every operation wait
+    for each other, which makes them several times slower. ``DataLoader`` workers, too, run one
+    thread each. The training step outside keeps all of torch's threads.
+
+    Example:
+        >>> import torch
+        >>> with one_thread_on_cpu(torch.device("cpu")):
+        ...     torch.get_num_threads()
+        1
+    """
+    if device.type != "cpu":
+        yield
+        return
+    import torch  # here, not at the top: reading a setting needs no torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

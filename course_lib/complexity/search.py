@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from course_lib.complexity.precision import full_precision
-from course_lib.data.loaders import one_thread_on_cpu
+from course_lib.profile import one_thread_on_cpu
 
 TIE_RTOL = 1e-9  # distances within this relative gap of the nearest are ties (float64)
 LAMBDA = 12.0  # standard deviations of float32 rounding covered by the margin

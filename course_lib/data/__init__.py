@@ -16,7 +16,7 @@ Modules, each with one job:
 - ``standins``: what replaces a dataset that cannot be had in the ``quick`` profile;
 - ``transforms``: augmentation and normalisation as batched tensor operations;
 - ``loaders``: the loader interface and the plain path (a ``DataLoader``);
-- ``gpu``: the fast path (the dataset resident on the device);
+- ``resident``: the fast path (the dataset resident on the device, a GPU or the CPU);
 - ``bundle``: ``load_data`` and ``DataBundle``;
 - ``notice``: the notice a page opens with when it does not run the full edition.
 """
@@ -29,11 +29,12 @@ from course_lib.data.datasets import (
     data_root,
     load_images,
 )
-from course_lib.data.gpu import DeviceLoader
 from course_lib.data.loaders import Loader, PlainLoader
 from course_lib.data.notice import EditionNotice, edition_notice
+from course_lib.data.resident import DeviceLoader
 from course_lib.data.standins import digits_standin, shapes_standin
 from course_lib.data.transforms import NORMALIZATIONS, Augment, channel_stats
+from course_lib.profile import one_thread_on_cpu
 
 DATASETS = tuple(SPECS)
 
@@ -54,5 +55,6 @@ __all__ = [
     "edition_notice",
     "load_data",
     "load_images",
+    "one_thread_on_cpu",
     "shapes_standin",
 ]

@@ -18,8 +18,8 @@ from course_lib.data.datasets import (
     make_standin,
     standin_message,
 )
-from course_lib.data.gpu import DeviceLoader
 from course_lib.data.loaders import Loader, PlainLoader
+from course_lib.data.resident import DeviceLoader
 from course_lib.data.transforms import Augment, normalization, resize_images
 from course_lib.profile import check_profile, is_smoke, smoke_size
 

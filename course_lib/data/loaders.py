@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import Protocol, runtime_checkable
 
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, SequentialSampler
 
 from course_lib.data.transforms import Augment, ToFloat, crop_and_flip, draw_params, pad
+from course_lib.profile import one_thread_on_cpu
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 
@@ -156,26 +156,6 @@ class BaseLoader:
         return self.to_float(padded)
 
 
-@contextmanager
-def one_thread_on_cpu(device: torch.device) -> Iterator[None]:
-    """Run the enclosed batch preparation on one CPU thread when ``device`` is the CPU.
-
-    Its operations are small and bound by memory: a second thread gains little, and on a busy
-    machine (a shared CI runner, a laptop doing other work) the threads of every operation wait
-    for each other, which makes them several times slower. ``DataLoader`` workers, too, run one
-    thread each. The training step outside keeps all of torch's threads.
-    """
-    if device.type != "cpu":
-        yield
-        return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 class _PlannedBatches(Dataset):
     """Batches by position in an epoch's order: ``dataset[[0, 1, 2]]`` is the first three."""
 
@@ -201,7 +181,7 @@ class PlainLoader(BaseLoader):
     """The plain path: images stay in host memory, a ``DataLoader`` assembles the batches.
 
     Batches are pinned and copied to ``device``, where augmentation and normalisation run as
-    batched tensor operations, as in :class:`~course_lib.data.gpu.DeviceLoader`. Arguments as
+    batched tensor operations, as in :class:`~course_lib.data.resident.DeviceLoader`. Arguments as
     :class:`BaseLoader`, plus ``num_workers`` for the ``DataLoader``.
 
     Example:

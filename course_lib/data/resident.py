@@ -1,4 +1,6 @@
-"""The fast path: the whole dataset resident on the device, batches cut from a permutation.
+"""The resident path: the whole dataset resident on the device, batches cut from a permutation.
+
+The device is the GPU where there is one, and the CPU otherwise: the same loader runs on both.
 
 The uint8 images ``(N, C, H, W)`` move to the device once, zero-padded once for the random crop.
 Each epoch draws a permutation and every image's crop offsets and flips (see
@@ -16,8 +18,9 @@ from collections.abc import Iterator
 
 import torch
 
-from course_lib.data.loaders import BaseLoader, Batch, one_thread_on_cpu
+from course_lib.data.loaders import BaseLoader, Batch
 from course_lib.data.transforms import pad
+from course_lib.profile import one_thread_on_cpu
 
 
 class DeviceLoader(BaseLoader):

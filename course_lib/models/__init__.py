@@ -1,26 +1,31 @@
-"""The networks of the book, one family per module, and tools to inspect them."""
+"""The networks of the book, one family per module, and tools to inspect them.
+
+- ``d2l_lenet``: d2l's LeNet for 28x28 images (``lenet``, ``lazy_lenet``, ``modern_lenet``);
+- ``ho_lenet5``: Ho's LeNet-5 for 32x32 images, with the layer names of his figures;
+- ``vgg``, ``resnet``: VGG and ResNet-18 in d2l's form;
+- ``cifar``: the small CIFAR-10 networks of the lab report (``shallow_cnn``, ``elexnet``);
+- ``cifar_tricks``: the CIFAR-10 networks of the assignment on CNN tricks;
+- ``resnet_cifar``: the CIFAR ResNets (ResNet-18, -20, -56) with pytorchcv's module names;
+- ``pretrained``: pytorchcv's pretrained weights for them;
+- ``imagenet``: torchvision's ImageNet ResNet-18;
+- ``probes``: the decoder thesis's checkpoints, the layers whose outputs it reads;
+- ``decoder_blocks``, ``decoders``: the decoders that rebuild an image from a checkpoint;
+- ``summary``: ``layer_summary`` and ``count_parameters``.
+"""
 
 from course_lib.models.cifar import ElexNet, ShallowCNN, elexnet, shallow_cnn
 from course_lib.models.cifar_tricks import example_cnn, trick_cnn
-from course_lib.models.decoders import (
-    DecoderBlock,
-    ResNetDecoder,
-    Unpool,
-    encoder_upto,
-    resnet18_decoder,
-    warm_start,
-)
+from course_lib.models.d2l_lenet import init_cnn, lazy_lenet, lenet, modern_lenet
+from course_lib.models.decoder_blocks import DecoderBlock, Unpool
+from course_lib.models.decoders import ResNetDecoder, resnet18_decoder, warm_start
+from course_lib.models.ho_lenet5 import lenet5
 from course_lib.models.imagenet import WeightsNotFoundError, imagenet_categories, imagenet_resnet18
-from course_lib.models.lenet import init_cnn, lenet, modern_lenet
-from course_lib.models.lenet5 import lenet5
-from course_lib.models.pretrained import pytorchcv_resnet
+from course_lib.models.pretrained import load_pretrained, pytorchcv_resnet
+from course_lib.models.probes import CHECKPOINTS, checkpoints, encoder_upto
 from course_lib.models.resnet import Residual, resnet18
 from course_lib.models.resnet_cifar import (
-    CHECKPOINTS,
     BasicBlock,
     ResNet,
-    checkpoints,
-    load_pretrained,
     resnet18_cifar,
     resnet20_cifar,
     resnet56_cifar,
@@ -58,6 +63,7 @@ __all__ = [
     "count_parameters",
     "init_cnn",
     "layer_summary",
+    "lazy_lenet",
     "lenet",
     "modern_lenet",
     "resnet18",

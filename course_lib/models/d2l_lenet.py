@@ -1,4 +1,9 @@
-"""LeNet (LeCun et al., 1998) in the form of Dive into Deep Learning, and a modern variant."""
+"""d2l's LeNet: LeNet (LeCun et al., 1998) as Dive into Deep Learning writes it, for 28x28 images.
+
+``lenet`` is d2l's network with sized layers, ``lazy_lenet`` the same network exactly as d2l
+writes it (lazy layers, sized by the first batch), ``modern_lenet`` d2l's variant with ReLU and
+max pooling. Ho's LeNet-5 for 32x32 images, with his layer names, is in ``ho_lenet5``.
+"""
 
 from __future__ import annotations
 
@@ -55,6 +60,39 @@ def lenet(
     )  # fmt: skip
     model.apply(init_cnn)
     return model
+
+
+def lazy_lenet(num_classes: int = 10) -> nn.Sequential:
+    """LeNet exactly as d2l writes it: lazy layers, whose sizes the first batch sets.
+
+    The weights do not exist until the first forward pass; initialise them after it with
+    ``model.apply(init_cnn)`` as d2l does. The result has ``lenet()``'s layers and 61,706
+    parameters for 28x28 inputs.
+
+    Args:
+        num_classes: number of outputs (logits).
+
+    Returns:
+        An uninitialised ``nn.Sequential`` mapping (N, C, 28, 28) to (N, num_classes).
+
+    Example:
+        >>> import torch
+        >>> model = lazy_lenet()
+        >>> model(torch.zeros(1, 1, 28, 28)).shape
+        torch.Size([1, 10])
+        >>> model.apply(init_cnn)[0]
+        Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))
+    """
+    return nn.Sequential(
+        nn.LazyConv2d(6, kernel_size=5, padding=2), nn.Sigmoid(),  # (N, 6, 28, 28)
+        nn.AvgPool2d(kernel_size=2, stride=2),  # (N, 6, 14, 14)
+        nn.LazyConv2d(16, kernel_size=5), nn.Sigmoid(),  # (N, 16, 10, 10)
+        nn.AvgPool2d(kernel_size=2, stride=2),  # (N, 16, 5, 5)
+        nn.Flatten(),  # (N, 400)
+        nn.LazyLinear(120), nn.Sigmoid(),
+        nn.LazyLinear(84), nn.Sigmoid(),
+        nn.LazyLinear(num_classes),
+    )  # fmt: skip
 
 
 def modern_lenet(num_classes: int = 10, in_channels: int = 1) -> nn.Sequential:

@@ -18,113 +18,19 @@ Each module has the name of the encoder module it undoes, so ``decoder.stage3`` 
 decoder for ``k`` under the same name: ``warm_start`` copies them over. The thesis numbers its
 decoder blocks in the order the data flows through the full decoder, so its block 1 is our
 ``stage4`` and its block 4 (the one without a 1x1 shortcut) is our ``stage1``.
+
+The blocks themselves (``DecoderBlock``, ``Unpool``) are in ``decoder_blocks``; the part of the
+classifier in front of a checkpoint (``encoder_upto``) is in ``probes``.
 """
 
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from collections.abc import Sequence
 
-import torch
 from torch import Tensor, nn
 
-NUM_CHECKPOINTS = 6
-
-
-def conv_transpose_block(
-    in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, relu: bool = True
-) -> nn.Sequential:
-    """Transposed convolution without bias, batch norm and (unless ``relu=False``) ReLU.
-
-    The mirror of ``conv_block``: with the same kernel size, stride and padding, the output has
-    the shape of that convolution's input. A stride-2 convolution maps both 7 and 8 pixels to
-    4, so the transposed one needs ``output_padding=1`` to choose 8.
-
-    Example:
-        >>> block = conv_transpose_block(8, 4, kernel_size=3, stride=2)
-        >>> block(torch.zeros(1, 8, 4, 4)).shape
-        torch.Size([1, 4, 8, 8])
-    """
-    conv = nn.ConvTranspose2d(
-        in_channels,
-        out_channels,
-        kernel_size,
-        stride,
-        padding=kernel_size // 2,
-        output_padding=stride - 1,
-        bias=False,
-    )
-    layers: OrderedDict[str, nn.Module] = OrderedDict(conv=conv, bn=nn.BatchNorm2d(out_channels))
-    if relu:
-        layers["activ"] = nn.ReLU(inplace=True)
-    return nn.Sequential(layers)
-
-
-class DecoderBlock(nn.Module):
-    """A residual block of two 3x3 transposed conv + batch-norm layers, the mirror of BasicBlock.
-
-    The first transposed convolution keeps the channels; the second changes them to
-    ``out_channels`` and, with ``stride=2``, doubles the height and width. The shortcut is the
-    input itself, or a 1x1 transposed convolution with the same stride when the shape changes.
-
-    Args:
-        in_channels: channels of the input (the output channels of the block it mirrors).
-        out_channels: channels of the output (the input channels of the block it mirrors).
-        stride: stride of the last transposed convolution; 2 doubles the height and width.
-
-    Example:
-        >>> DecoderBlock(32, 16, stride=2)(torch.zeros(1, 32, 4, 4)).shape
-        torch.Size([1, 16, 8, 8])
-    """
-
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            OrderedDict(
-                conv1=conv_transpose_block(in_channels, in_channels, 3),
-                conv2=conv_transpose_block(in_channels, out_channels, 3, stride, relu=False),
-            )
-        )
-        self.identity_conv = None
-        if stride != 1 or in_channels != out_channels:
-            self.identity_conv = conv_transpose_block(
-                in_channels, out_channels, 1, stride, relu=False
-            )
-        self.activ = nn.ReLU(inplace=True)
-
-    def forward(self, X: Tensor) -> Tensor:
-        shortcut = X if self.identity_conv is None else self.identity_conv(X)
-        return self.activ(self.body(X) + shortcut)  # (N, out, H * stride, W * stride)
-
-
-class Unpool(nn.Module):
-    """Undo global average pooling: replicate each value to ``size x size``, scale learnably.
-
-    The scale is one learnable ``(channels, size, size)`` tensor shared by every image of a
-    batch, initialised to ones, so that at first the output averages back to the input.
-
-    Args:
-        channels: channels of the pooled input ``(N, channels, 1, 1)``.
-        size: height and width of the output.
-
-    Example:
-        >>> unpool = Unpool(2, 3)
-        >>> unpool(torch.ones(5, 2, 1, 1)).shape, unpool.weight.shape
-        (torch.Size([5, 2, 3, 3]), torch.Size([2, 3, 3]))
-    """
-
-    def __init__(self, channels: int, size: int) -> None:
-        super().__init__()
-        self.channels, self.size = channels, size
-        self.weight = nn.Parameter(torch.ones(channels, size, size))
-
-    def forward(self, X: Tensor) -> Tensor:
-        replicated = X.expand(-1, -1, self.size, self.size)  # (N, C, size, size), no copy
-        return replicated * self.weight  # the weight broadcasts over the batch
-
-    def extra_repr(self) -> str:
-        return f"channels={self.channels}, size={self.size}"
+from course_lib.models.decoder_blocks import DecoderBlock, Unpool
 
 
 def init_decoder(module: nn.Module) -> None:
@@ -173,6 +79,7 @@ class ResNetDecoder(nn.Module):
         image_size: height and width of the reconstructed images.
 
     Example:
+        >>> import torch
         >>> decoder = ResNetDecoder(4, (1, 1), (8, 16), init_channels=8, image_size=8)
         >>> [name for name, _ in decoder.named_children()]
         ['output', 'final_pool', 'stage2', 'stage1', 'init_block']
@@ -263,36 +170,6 @@ def resnet18_decoder(checkpoint: int, width: int = 64) -> ResNetDecoder:
     """
     channels = (width, 2 * width, 4 * width, 8 * width)
     return ResNetDecoder(checkpoint, (2, 2, 2, 2), channels, init_channels=width)
-
-
-def encoder_upto(model: nn.Module, checkpoint: int) -> nn.Module:
-    """The part of a CIFAR ``ResNet`` in front of ``checkpoint``, sharing the model's modules.
-
-    It computes what the forward hook of ``checkpoints`` records at that checkpoint, without
-    running the layers behind it: the stem and stages 1 to ``k`` for ``k <= 4``, the average
-    pooling as well for 5, the whole network (the logits) for 6.
-
-    Args:
-        model: a ``ResNet`` such as ``resnet18_cifar()``.
-        checkpoint: 1 to ``len(model.layers) + 2``.
-
-    Returns:
-        A module mapping images ``(N, 3, H, W)`` to the checkpoint's representation.
-
-    Example:
-        >>> from course_lib.models.resnet_cifar import resnet18_cifar
-        >>> encoder_upto(resnet18_cifar(), 3)(torch.zeros(1, 3, 32, 32)).shape
-        torch.Size([1, 256, 8, 8])
-    """
-    features = getattr(model, "features", None)
-    stages = len(getattr(model, "layers", ()))
-    if not isinstance(features, nn.Sequential) or not stages:
-        raise TypeError(f"model must be a CIFAR ResNet (resnet18_cifar()), got {type(model)}")
-    if isinstance(checkpoint, bool) or checkpoint not in range(1, stages + 3):
-        raise ValueError(f"checkpoint must be 1 to {stages + 2}, got {checkpoint!r}")
-    if checkpoint == stages + 2:
-        return model
-    return features[: checkpoint + 1]  # init_block, stage1 ... stage k (and final_pool)
 
 
 def warm_start(decoder: nn.Module, previous: nn.Module) -> list[str]:

@@ -1,5 +1,6 @@
-"""LeNet-5 (LeCun et al., 1998) as Ho (2022, "Complexity of Representations in Deep Learning")
-implements it for 32x32 MNIST: tanh and average pooling, with the layer names of Ho's Figure 1.
+"""Ho's LeNet-5: LeNet-5 (LeCun et al., 1998) as Ho (2022, "Complexity of Representations in
+Deep Learning") implements it for 32x32 MNIST: tanh and average pooling, with the layer names of
+Ho's Figure 1. d2l's LeNet for 28x28 images is in ``d2l_lenet``.
 
 The names matter there: Ho records the data at the entry and exit of every layer with forward
 hooks and plots the complexity layer by layer, so ``model.conv1``, ``model.tanh1`` ...

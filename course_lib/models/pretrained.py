@@ -13,6 +13,7 @@ which reports test errors of 29.64% and 24.88% on CIFAR-100. Our ``resnet20_cifa
 
 Otherwise the ``full`` profile stops with an error that names the file, where to put it and
 where to get it; the ``quick`` profile says so and returns the network with random weights.
+:func:`load_pretrained` loads such a file into any network with pytorchcv's module names.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from torch import nn
+import torch
+from torch import Tensor, nn
 
 from course_lib.models.imagenet import WeightsNotFoundError
-from course_lib.models.resnet_cifar import load_pretrained, resnet20_cifar, resnet56_cifar
+from course_lib.models.resnet_cifar import ResNet, resnet20_cifar, resnet56_cifar
 from course_lib.profile import check_profile, data_root, is_offline, is_smoke
 
 ZOO = "https://github.com/osmr/imgclsmob/releases/download"
@@ -32,6 +34,55 @@ PYTORCHCV: dict[str, tuple[Callable[..., nn.Module], str, str, float]] = {
     "resnet20_cifar100": (resnet20_cifar, "resnet20_cifar100-2964-a5322afe.pth", "v0.0.180", 29.64),
     "resnet56_cifar100": (resnet56_cifar, "resnet56_cifar100-2488-d65f53b1.pth", "v0.0.181", 24.88),
 }  # fmt: skip
+
+
+def _how_to_save(model: nn.Module) -> str:
+    name = "resnet20_cifar100"
+    if isinstance(model, ResNet):
+        name = f"resnet{2 * sum(model.layers) + 2}_cifar{model.num_classes}"
+    return (
+        "to create the file, on a machine with internet run `pip install pytorchcv`, then in "
+        f'Python: `net = pytorchcv.model_provider.get_model("{name}", pretrained=True)` and '
+        "`torch.save(net.state_dict(), path)`"
+    )
+
+
+def load_pretrained(model: nn.Module, path: str | Path) -> nn.Module:
+    """Load weights saved from pytorchcv (a state dict file) into ``model``, strictly.
+
+    Nothing is downloaded: the file must exist. Create it once with pytorchcv, e.g.
+    ``torch.save(pytorchcv.model_provider.get_model("resnet20_cifar100",
+    pretrained=True).state_dict(), path)``.
+
+    Args:
+        model: e.g. ``resnet20_cifar()``, whose module names are pytorchcv's.
+        path: the ``.pth`` file holding the state dict.
+
+    Returns:
+        ``model``, with the loaded weights.
+
+    Example:
+        >>> load_pretrained(resnet20_cifar(), "missing.pth")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        FileNotFoundError: no weight file at missing.pth; to create the file, ...
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no weight file at {path}; {_how_to_save(model)}")
+    state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state_dict, dict) or not all(
+        isinstance(value, Tensor) for value in state_dict.values()
+    ):
+        raise ValueError(f"{path} does not hold a state dict of tensors; {_how_to_save(model)}")
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as error:
+        raise ValueError(
+            f"the weights in {path} do not fit this model (was it saved from the same "
+            f"architecture?): {error}; {_how_to_save(model)}"
+        ) from error
+    return model
 
 
 def _places(file: str, root: str | Path | None) -> list[Path]:
@@ -76,7 +127,7 @@ def pytorchcv_resnet(
         profile: "full" raises when the weights cannot be had; "quick" falls back to random
             weights and says so.
         path: a state-dict file to load (pytorchcv's, or ``torch.save(model.state_dict())``).
-        root: the data folder (see ``course_lib.data.data_root``).
+        root: the data folder (see ``course_lib.profile.data_root``).
         offline: forbid downloads; None reads ``COURSE_OFFLINE``.
 
     Returns:

@@ -7,7 +7,7 @@ import torch  # noqa: F401  (used by the doctests)
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from course_lib.models.lenet import init_cnn
+from course_lib.models.d2l_lenet import init_cnn
 
 
 class Residual(nn.Module):

@@ -4,38 +4,26 @@ Unlike the ImageNet ResNet of ``resnet.py``, the stem is a single 3x3 convolutio
 pooling, so the first stage still sees the whole 32x32 image. Three networks are built here:
 
 - ``resnet18_cifar``: four stages of two blocks (64 ... 512 channels), the ResNet-18 of the
-  CIFAR-10 lab report (11,173,962 parameters) and of the decoder thesis, whose six
-  ``CHECKPOINTS`` :func:`checkpoints` returns.
+  CIFAR-10 lab report (11,173,962 parameters) and of the decoder thesis, which reads it at six
+  checkpoints (``probes``).
 - ``resnet20_cifar`` and ``resnet56_cifar``: three stages of 3 or 9 blocks (16, 32, 64 channels),
   the networks of He et al.'s CIFAR experiments as the pytorchcv model zoo ships them
   (Ho, Appendices A and B).
 
 All three use pytorchcv's module names (``features.init_block.conv``,
 ``features.stage1.unit1.body.conv1.conv``, ``identity_conv``, ``final_pool``, ``output``), so a
-state dict saved from pytorchcv loads with ``load_state_dict(strict=True)``; the report's code
-calls the same layers ``conv1``, ``layer1`` ... ``layer4`` and ``fc``.
+state dict saved from pytorchcv loads with ``load_state_dict(strict=True)`` (``pretrained``
+loads them); the report's code calls the same layers ``conv1``, ``layer1`` ... ``layer4`` and
+``fc``.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from pathlib import Path
 
 import torch
 from torch import Tensor, nn
-
-# Where the decoder thesis (Table 1) reads ResNet-18: after each stage, after the average
-# pooling and after the classifier. Shapes for one 32x32 image: (64, 32, 32), (128, 16, 16),
-# (256, 8, 8), (512, 4, 4), (512, 1, 1) and (10,).
-CHECKPOINTS = (
-    "features.stage1",
-    "features.stage2",
-    "features.stage3",
-    "features.stage4",
-    "features.final_pool",
-    "output",
-)
 
 
 def conv_block(
@@ -208,99 +196,3 @@ def resnet56_cifar(num_classes: int = 100) -> ResNet:
         861620
     """
     return ResNet((9, 9, 9), (16, 32, 64), init_channels=16, num_classes=num_classes)
-
-
-def checkpoints(model: nn.Module, X: Tensor, names: Sequence[str] = CHECKPOINTS) -> list[Tensor]:
-    """Run ``model`` on ``X`` and return the outputs of the modules ``names``, in that order.
-
-    Forward hooks record the outputs, so the model runs unchanged (in its current train/eval
-    mode, with autograd as the caller has it).
-
-    Args:
-        model: the network, e.g. ``resnet18_cifar()``.
-        X: a batch of images, (N, 3, 32, 32) for the CIFAR ResNets.
-        names: module names as ``model.named_modules()`` gives them; by default the six
-            checkpoints of the decoder thesis.
-
-    Returns:
-        One tensor per name; for ``resnet18_cifar`` (N, 64, 32, 32), (N, 128, 16, 16),
-        (N, 256, 8, 8), (N, 512, 4, 4), (N, 512, 1, 1) and (N, 10).
-
-    Example:
-        >>> import torch
-        >>> Ys = checkpoints(resnet18_cifar().eval(), torch.zeros(1, 3, 32, 32))
-        >>> for Y in Ys:
-        ...     print(tuple(Y.shape))
-        (1, 64, 32, 32)
-        (1, 128, 16, 16)
-        (1, 256, 8, 8)
-        (1, 512, 4, 4)
-        (1, 512, 1, 1)
-        (1, 10)
-    """
-    modules = dict(model.named_modules())
-    missing = [name for name in names if name not in modules]
-    if missing:
-        raise ValueError(f"the model has no modules named {missing}; see model.named_modules()")
-    outputs: dict[str, Tensor] = {}
-    handles = [
-        modules[name].register_forward_hook(
-            lambda module, args, out, name=name: outputs.__setitem__(name, out)
-        )
-        for name in names
-    ]
-    try:
-        model(X)
-    finally:
-        for handle in handles:
-            handle.remove()
-    return [outputs[name] for name in names]
-
-
-def _how_to(model: nn.Module) -> str:
-    name = "resnet20_cifar100"
-    if isinstance(model, ResNet):
-        name = f"resnet{2 * sum(model.layers) + 2}_cifar{model.num_classes}"
-    return (
-        "to create the file, on a machine with internet run `pip install pytorchcv`, then in "
-        f'Python: `net = pytorchcv.model_provider.get_model("{name}", pretrained=True)` and '
-        "`torch.save(net.state_dict(), path)`"
-    )
-
-
-def load_pretrained(model: nn.Module, path: str | Path) -> nn.Module:
-    """Load weights saved from pytorchcv (a state dict file) into ``model``, strictly.
-
-    Nothing is downloaded: the file must exist. Create it once with pytorchcv, e.g.
-    ``torch.save(pytorchcv.model_provider.get_model("resnet20_cifar100",
-    pretrained=True).state_dict(), path)``.
-
-    Args:
-        model: e.g. ``resnet20_cifar()``, whose module names are pytorchcv's.
-        path: the ``.pth`` file holding the state dict.
-
-    Returns:
-        ``model``, with the loaded weights.
-
-    Example:
-        >>> load_pretrained(resnet20_cifar(), "missing.pth")  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        FileNotFoundError: no weight file at missing.pth; to create the file, ...
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no weight file at {path}; {_how_to(model)}")
-    state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(state_dict, dict) or not all(
-        isinstance(value, Tensor) for value in state_dict.values()
-    ):
-        raise ValueError(f"{path} does not hold a state dict of tensors; {_how_to(model)}")
-    try:
-        model.load_state_dict(state_dict, strict=True)
-    except RuntimeError as error:
-        raise ValueError(
-            f"the weights in {path} do not fit this model (was it saved from the same "
-            f"architecture?): {error}; {_how_to(model)}"
-        ) from error
-    return model

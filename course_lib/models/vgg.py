@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from course_lib.models.lenet import init_cnn
+from course_lib.models.d2l_lenet import init_cnn
 
 VGG11 = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
 VGG16 = ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import Any
 
 import torch
@@ -51,12 +51,15 @@ class TrainConfig:
         early_stopping_with_annealing: allow early stopping with a schedule that anneals the
             learning rate every step (``"onecycle"``, ``"cosine"``). Refused by default: such a
             run can stop while the learning rate is high and keep weights never annealed.
-        checkpoint: a file written after every epoch; if it exists, ``fit`` resumes from it.
-        announce_resume: print a line when ``fit`` resumes from the checkpoint (a loop that
+        resume_file: the resume file, where ``fit`` writes the state of the run after every
+            epoch; if it exists, ``fit`` resumes from it.
+        announce_resume: print a line when ``fit`` resumes from the resume file (a loop that
             resumes on purpose, one epoch per call, turns it off).
         eval_test: evaluate the test split after every epoch as well.
         progress: show a progress bar per epoch.
         log_every: refresh the progress bar's loss and accuracy every this many steps.
+        checkpoint: the former name of ``resume_file``, still accepted (not stored: read
+            ``resume_file``).
 
     Example:
         >>> TrainConfig(num_epochs=10, lr=0.1, optimizer="sgd", momentum=0.9).schedule
@@ -88,13 +91,18 @@ class TrainConfig:
     monitor: str = "val_loss"
     restore_best: bool = True
     early_stopping_with_annealing: bool = False
-    checkpoint: str | os.PathLike | None = None
+    resume_file: str | os.PathLike | None = None
     announce_resume: bool = True
     eval_test: bool = False
     progress: bool = True
     log_every: int = 25
+    checkpoint: InitVar[str | os.PathLike | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, checkpoint: str | os.PathLike | None) -> None:
+        if checkpoint is not None:
+            if self.resume_file is not None:
+                raise ValueError("give resume_file only (checkpoint is its former name)")
+            self.resume_file = checkpoint
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("schedule", self.schedule, SCHEDULES)
         _choice("precision", self.precision, PRECISIONS)
@@ -147,7 +155,7 @@ class TrainConfig:
             0.1
         """
         fields = dataclasses.asdict(self)
-        for key in ("checkpoint", "device"):
+        for key in ("resume_file", "device"):
             if fields[key] is not None:
                 fields[key] = str(fields[key])
         return fields

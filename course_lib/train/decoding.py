@@ -22,7 +22,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from course_lib.models.decoders import encoder_upto, resnet18_decoder, warm_start
+from course_lib.models.decoders import resnet18_decoder, warm_start
+from course_lib.models.probes import encoder_upto
 from course_lib.profile import last_epoch, limit_batches, show_progress
 
 from .config import TrainConfig

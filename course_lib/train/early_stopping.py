@@ -54,7 +54,7 @@ class EarlyStopping:
         return self.bad_epochs >= self.patience
 
     def state_dict(self) -> dict[str, Any]:
-        """The state to put in a checkpoint."""
+        """The state to put in the resume file."""
         return {
             "best_value": self.best_value,
             "best_epoch": self.best_epoch,

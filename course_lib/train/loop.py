@@ -1,4 +1,4 @@
-"""``fit``: the training loop, with mixed precision, checkpoints, resuming and early stopping."""
+"""``fit``: the training loop, with mixed precision, a resume file and early stopping."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from tqdm.auto import tqdm
 
 from course_lib.profile import SMOKE_BATCHES, is_smoke, last_epoch, limit_batches, show_progress
 
-from .checkpoint import load_checkpoint, rng_states, save_checkpoint, set_rng_states
 from .config import TrainConfig
 from .early_stopping import EarlyStopping
 from .history import History
 from .metrics import evaluate
+from .resume import load_run_state, rng_states, save_run_state, set_rng_states
 from .setup import Run, autocast, prepare, to_device
 
 
@@ -50,8 +50,8 @@ def fit(model: nn.Module, data: DataBundle, config: TrainConfig) -> History:
 
     Each epoch trains on ``data.train`` and evaluates ``data.val`` (and ``data.test`` with
     ``config.eval_test``). Losses and correct counts are summed on the device and read once per
-    epoch, so the GPU never waits for the CPU. With ``config.checkpoint`` the state of the run is
-    saved after every epoch, and a later call with the same path continues from there.
+    epoch, so the GPU never waits for the CPU. With ``config.resume_file`` the state of the run is
+    saved there after every epoch, and a later call with the same file continues from there.
 
     Args:
         model: returns logits ``(N, num_classes)`` for images ``(N, C, H, W)``; it is moved to
@@ -81,7 +81,7 @@ def fit(model: nn.Module, data: DataBundle, config: TrainConfig) -> History:
     patience = config.early_stopping_patience
     stopper = EarlyStopping(patience, config.monitor) if patience is not None else None
     start = 0
-    if config.checkpoint is not None and os.path.exists(config.checkpoint):
+    if config.resume_file is not None and os.path.exists(config.resume_file):
         start = _resume(run, history, stopper)
     for epoch in range(start, last_epoch(start, config.num_epochs)):
         if stopper is not None and stopper.should_stop:
@@ -107,8 +107,8 @@ def fit(model: nn.Module, data: DataBundle, config: TrainConfig) -> History:
             bar.close()
         if stopper is not None:
             stopper.update(record, model, epoch + 1)
-        if config.checkpoint is not None:
-            save_checkpoint(config.checkpoint, _checkpoint_state(run, history, stopper))
+        if config.resume_file is not None:
+            save_run_state(config.resume_file, _run_state(run, history, stopper))
     if stopper is not None:
         _finish_early_stopping(run, history, stopper)
     return history
@@ -190,7 +190,7 @@ def _run_info(run: Run) -> dict[str, Any]:
     }
 
 
-def _checkpoint_state(run: Run, history: History, stopper: EarlyStopping | None) -> dict:
+def _run_state(run: Run, history: History, stopper: EarlyStopping | None) -> dict:
     return {
         "epoch": len(history),
         "model": run.model.state_dict(),
@@ -205,13 +205,13 @@ def _checkpoint_state(run: Run, history: History, stopper: EarlyStopping | None)
 
 
 # Settings that may differ between a run and its resumption.
-_MAY_CHANGE = {"progress", "log_every", "checkpoint", "device", "eval_test", "announce_resume"}
+_MAY_CHANGE = {"progress", "log_every", "resume_file", "device", "eval_test", "announce_resume"}
 
 
 def _resume(run: Run, history: History, stopper: EarlyStopping | None) -> int:
-    """Load the checkpoint into the run; return the number of epochs it had completed."""
-    path, config = run.config.checkpoint, run.config
-    state = load_checkpoint(path)
+    """Load the resume file into the run; return the number of epochs it had completed."""
+    path, config = run.config.resume_file, run.config
+    state = load_run_state(path)
     may_change = _MAY_CHANGE | ({"num_epochs"} if not run.per_step else set())
     changed = [
         f"{key}={state['config'].get(key)!r} then, {value!r} now"
@@ -220,8 +220,8 @@ def _resume(run: Run, history: History, stopper: EarlyStopping | None) -> int:
     ]
     if changed:
         raise ValueError(
-            f"the checkpoint {path} comes from a run with other settings ({'; '.join(changed)}); "
-            "pass the same TrainConfig to resume it, or another checkpoint path to start afresh"
+            f"the resume file {path} holds a run with other settings ({'; '.join(changed)}); "
+            "pass the same TrainConfig to resume it, or another resume_file to start afresh"
         )
     run.model.load_state_dict(state["model"])
     run.optimizer.load_state_dict(state["optimizer"])

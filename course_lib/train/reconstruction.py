@@ -15,8 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from course_lib.models.decoders import encoder_upto
-from course_lib.models.resnet_cifar import checkpoints
+from course_lib.models.probes import checkpoints, encoder_upto
 from course_lib.profile import limit_batches
 
 from .setup import autocast, resolve_channels_last, resolve_precision, to_device

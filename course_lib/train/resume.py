@@ -1,4 +1,9 @@
-"""Checkpoints: everything a run needs to continue exactly where it stopped, written atomically."""
+"""The resume file: the state of a run, everything it needs to continue exactly where it stopped.
+
+``fit`` writes the run state (weights, optimizer, schedule, early stopping, history, random
+generators) to ``TrainConfig.resume_file`` after every epoch, atomically, and continues from it
+when the file exists. ``load_weights`` takes the weights out of such a file.
+"""
 
 from __future__ import annotations
 
@@ -42,21 +47,21 @@ def set_rng_states(states: dict[str, Any]) -> None:
     np.random.set_state((name, keys.numpy().astype(np.uint32), position, has_gauss, cached_gauss))
 
 
-def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
+def save_run_state(path: str | os.PathLike, state: dict[str, Any]) -> None:
     """Write ``state`` with ``torch.save`` so that ``path`` is always a complete file.
 
     The state goes to a temporary file in the same folder first, which then replaces ``path``
     in one step (``os.replace``): a session that dies while writing leaves the previous
-    checkpoint intact.
+    file intact.
 
     Args:
-        path: the checkpoint file; its folder is created if needed.
+        path: the resume file; its folder is created if needed.
         state: tensors, dicts, lists and numbers.
 
     Example:
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as folder:
-        ...     save_checkpoint(f"{folder}/run.pt", {"epoch": 3})
+        ...     save_run_state(f"{folder}/run.pt", {"epoch": 3})
         ...     torch.load(f"{folder}/run.pt")["epoch"]
         3
     """
@@ -75,20 +80,20 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
         raise
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a checkpoint written by ``fit`` (tensors land on the CPU)."""
+def load_run_state(path: str | os.PathLike) -> dict[str, Any]:
+    """Read the run state in a resume file written by ``fit`` (tensors land on the CPU)."""
     return torch.load(Path(path), map_location="cpu", weights_only=True)
 
 
 def load_weights(model: nn.Module, path: str | os.PathLike, best: bool = False) -> nn.Module:
-    """Load into ``model`` the weights of a checkpoint that ``fit`` wrote, or a saved state dict.
+    """Load into ``model`` the weights of a resume file that ``fit`` wrote, or a saved state dict.
 
     Args:
         model: a model of the same architecture as the one trained.
-        path: the checkpoint file (``TrainConfig.checkpoint``), or a file written by
+        path: the resume file (``TrainConfig.resume_file``), or a file written by
             ``torch.save(model.state_dict(), path)``.
         best: load the weights of the best epoch that early stopping kept, instead of those
-            of the last completed epoch (checkpoints of ``fit`` only).
+            of the last completed epoch (resume files of ``fit`` only).
 
     Returns:
         ``model``, with the weights loaded.
@@ -96,16 +101,16 @@ def load_weights(model: nn.Module, path: str | os.PathLike, best: bool = False) 
     Example:
         >>> import tempfile
         >>> with tempfile.TemporaryDirectory() as folder:
-        ...     save_checkpoint(f"{folder}/run.pt", {"model": nn.Linear(2, 1).state_dict()})
+        ...     save_run_state(f"{folder}/run.pt", {"model": nn.Linear(2, 1).state_dict()})
         ...     load_weights(nn.Linear(2, 1), f"{folder}/run.pt")
         Linear(in_features=2, out_features=1, bias=True)
     """
     if not Path(path).is_file():
         raise FileNotFoundError(
-            f"no weights at {path}: give a checkpoint written by fit (TrainConfig(checkpoint="
+            f"no weights at {path}: give a resume file written by fit (TrainConfig(resume_file="
             "path)) or a file written by torch.save(model.state_dict(), path)"
         )
-    state = load_checkpoint(path)
+    state = load_run_state(path)
     if "model" not in state and state and all(isinstance(v, torch.Tensor) for v in state.values()):
         if best:
             raise ValueError(f"{path} is a plain state dict: it holds no best weights")
