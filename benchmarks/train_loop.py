@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course_lib.models import init_cnn, lazy_lenet
 from course_lib.train import TrainConfig, fit
 
 
@@ -113,21 +114,9 @@ def stand_in_fashion_mnist(n_train, n_val, batch_size, device, seed=0):
 
 def lenet() -> nn.Sequential:
     """LeNet in the d2l form (lazy layers, sigmoid, average pooling), weights initialised."""
-    net = nn.Sequential(
-        nn.LazyConv2d(6, kernel_size=5, padding=2), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.LazyConv2d(16, kernel_size=5), nn.Sigmoid(),
-        nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Flatten(),
-        nn.LazyLinear(120), nn.Sigmoid(),
-        nn.LazyLinear(84), nn.Sigmoid(),
-        nn.LazyLinear(10),
-    )  # fmt: skip
+    net = lazy_lenet()
     net(torch.zeros(1, 1, 28, 28))
-    for module in net:
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
-            nn.init.xavier_uniform_(module.weight)  # as d2l.init_cnn
-    return net
+    return net.apply(init_cnn)  # as d2l.init_cnn
 
 
 def run_plain(net, data, num_epochs, lr, device):

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from course_lib.models import count_parameters, layer_summary
-from course_lib.models.lenet import lenet, modern_lenet
+from course_lib.models.d2l_lenet import lazy_lenet, lenet, modern_lenet
 from course_lib.models.resnet import Residual, resnet18
 from course_lib.models.vgg import VGG11, VGG16, VGG19, vgg, vgg11, vgg16, vgg19
 from course_lib.scorecard import reference
@@ -35,6 +35,7 @@ SMALL_VGG = ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))  # d2l's VGG for tra
 MODELS = {
     "lenet": (lenet, (2, 1, 28, 28), 61_706),
     "modern_lenet": (modern_lenet, (2, 1, 28, 28), 61_706),
+    "lazy_lenet": (lazy_lenet, (2, 1, 28, 28), 61_706),
     "vgg_small_32": (
         lambda: vgg(SMALL_VGG, image_size=32),
         (2, 1, 32, 32),

@@ -1,5 +1,5 @@
 """The CIFAR networks of the lab report and of the tricks assignment, Ho's LeNet-5 and the CIFAR
-ResNets: output shape, parameter count, a backward pass, checkpoints, pytorchcv's names."""
+ResNets: output shape, parameter count, a backward pass, pytorchcv's names."""
 
 import pytest
 import torch
@@ -7,12 +7,9 @@ from torch import nn
 
 from course_lib.models.cifar import elexnet, shallow_cnn
 from course_lib.models.cifar_tricks import example_cnn, trick_cnn
-from course_lib.models.lenet5 import lenet5
+from course_lib.models.ho_lenet5 import lenet5
 from course_lib.models.resnet_cifar import (
-    CHECKPOINTS,
     ResNet,
-    checkpoints,
-    load_pretrained,
     resnet18_cifar,
     resnet20_cifar,
     resnet56_cifar,
@@ -137,76 +134,6 @@ def test_elexnet_summary_is_the_reports_table():
     assert [(kind, shape[1:], n) for _, kind, shape, n in rows] == table
 
 
-def test_resnet18_checkpoints_have_the_shapes_of_table_1():
-    model = resnet18_cifar().eval()
-    X = torch.randn(2, 3, 32, 32)
-    with torch.no_grad():
-        Ys = checkpoints(model, X)
-        expected_output = model(X)
-    shapes = [(64, 32, 32), (128, 16, 16), (256, 8, 8), (512, 4, 4), (512, 1, 1), (10,)]
-    assert [tuple(Y.shape) for Y in Ys] == [(2, *s) for s in shapes]
-    assert len(CHECKPOINTS) == 6
-    torch.testing.assert_close(Ys[-1], expected_output)
-    assert not model.features.stage1._forward_hooks  # the hooks are removed again
-
-
-def pytorchcv_shapes(units_per_stage, num_classes=100):
-    """Key -> shape of pytorchcv's resnet20/56_cifar100 state dict, from Ho's Appendices A, B."""
-    shapes = {}
-
-    def conv_block(prefix, in_channels, out_channels, k):  # ConvBlock: conv, bn[, activ]
-        shapes[f"{prefix}.conv.weight"] = (out_channels, in_channels, k, k)
-        for name in ("weight", "bias", "running_mean", "running_var"):
-            shapes[f"{prefix}.bn.{name}"] = (out_channels,)
-        shapes[f"{prefix}.bn.num_batches_tracked"] = ()
-
-    conv_block("features.init_block", 3, 16, 3)
-    width = 16
-    for stage, out in enumerate((16, 32, 64), start=1):
-        for unit in range(1, units_per_stage + 1):
-            prefix = f"features.stage{stage}.unit{unit}"
-            conv_block(f"{prefix}.body.conv1", width, out, 3)
-            conv_block(f"{prefix}.body.conv2", out, out, 3)
-            if width != out:
-                conv_block(f"{prefix}.identity_conv", width, out, 1)
-            width = out
-    shapes["output.weight"], shapes["output.bias"] = (num_classes, 64), (num_classes,)
-    return shapes
-
-
-@pytest.mark.parametrize(
-    "builder, units, count", [(resnet20_cifar, 3, 278_324), (resnet56_cifar, 9, 861_620)]
-)
-def test_a_pytorchcv_state_dict_loads_strictly(builder, units, count, tmp_path):
-    shapes = pytorchcv_shapes(units)
-    not_parameters = ("running_mean", "running_var", "num_batches_tracked")
-    assert (
-        sum(torch.Size(s).numel() for k, s in shapes.items() if not k.endswith(not_parameters))
-        == count
-    )
-    torch.manual_seed(0)
-    state_dict = {k: torch.randn(s) if s else torch.tensor(7) for k, s in shapes.items()}
-    model = builder()
-    model.load_state_dict(state_dict, strict=True)
-    torch.save(state_dict, tmp_path / "weights.pth")
-    model = load_pretrained(builder(), tmp_path / "weights.pth")
-    key = "features.stage3.unit1.identity_conv.conv.weight"
-    torch.testing.assert_close(model.get_parameter(key), state_dict[key])
-    assert model.features.final_pool.kernel_size == 8
-
-
-def test_load_pretrained_explains_how_to_get_the_weights(tmp_path):
-    with pytest.raises(FileNotFoundError, match="pip install pytorchcv") as error:
-        load_pretrained(resnet56_cifar(), tmp_path / "resnet56.pth")
-    assert 'get_model("resnet56_cifar100", pretrained=True)' in str(error.value)
-    torch.save(resnet20_cifar().state_dict(), tmp_path / "resnet20.pth")
-    with pytest.raises(ValueError, match="do not fit this model"):
-        load_pretrained(resnet56_cifar(), tmp_path / "resnet20.pth")
-    torch.save([1, 2], tmp_path / "list.pth")
-    with pytest.raises(ValueError, match="state dict"):
-        load_pretrained(resnet20_cifar(), tmp_path / "list.pth")
-
-
 def test_lenet5_has_figure_1_names_and_dropout_only_in_training():
     names = ["conv1", "tanh1", "pool1", "conv2", "tanh2", "pool2", "conv3", "tanh3", "flatten"]
     names += ["linr1", "tanh4", "linr2"]
@@ -266,8 +193,6 @@ def test_bad_arguments_are_explained():
         ResNet((2, 2), (64,), init_channels=64)
     with pytest.raises(ValueError, match="divisible"):
         ResNet((1, 1, 1, 1), (8, 8, 8, 8), init_channels=8, image_size=20)
-    with pytest.raises(ValueError, match="no modules named"):
-        checkpoints(resnet20_cifar(), torch.zeros(1, 3, 32, 32), names=("layer1",))
 
 
 def test_resnet18_table_is_the_lab_reports_but_for_the_modules_it_calls_as_functions():

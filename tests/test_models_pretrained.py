@@ -1,5 +1,6 @@
-"""course_lib.models.pretrained: pytorchcv's CIFAR-100 ResNets from a file, through pytorchcv,
-or (quick profile) random weights announced; a clear error in full."""
+"""course_lib.models.pretrained: a pytorchcv state dict loads strictly; pytorchcv's CIFAR-100
+ResNets from a file, through pytorchcv, or (quick profile) random weights announced; a clear
+error in full."""
 
 import sys
 import types
@@ -8,7 +9,7 @@ import pytest
 import torch
 
 from course_lib.models import resnet20_cifar, resnet56_cifar
-from course_lib.models.pretrained import PYTORCHCV, pytorchcv_resnet
+from course_lib.models.pretrained import PYTORCHCV, load_pretrained, pytorchcv_resnet
 
 
 def saved(tmp_path, builder, file):
@@ -94,3 +95,60 @@ def test_a_failed_download_is_announced_in_quick_an_error_in_full(tmp_path, monk
     assert not pretrained and "download failed: ConnectionError" in capsys.readouterr().out
     with pytest.raises(FileNotFoundError, match="download failed"):
         pytorchcv_resnet("resnet20_cifar100", profile="full", root=tmp_path, offline=False)
+
+
+def pytorchcv_shapes(units_per_stage, num_classes=100):
+    """Key -> shape of pytorchcv's resnet20/56_cifar100 state dict, from Ho's Appendices A, B."""
+    shapes = {}
+
+    def conv_block(prefix, in_channels, out_channels, k):  # ConvBlock: conv, bn[, activ]
+        shapes[f"{prefix}.conv.weight"] = (out_channels, in_channels, k, k)
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            shapes[f"{prefix}.bn.{name}"] = (out_channels,)
+        shapes[f"{prefix}.bn.num_batches_tracked"] = ()
+
+    conv_block("features.init_block", 3, 16, 3)
+    width = 16
+    for stage, out in enumerate((16, 32, 64), start=1):
+        for unit in range(1, units_per_stage + 1):
+            prefix = f"features.stage{stage}.unit{unit}"
+            conv_block(f"{prefix}.body.conv1", width, out, 3)
+            conv_block(f"{prefix}.body.conv2", out, out, 3)
+            if width != out:
+                conv_block(f"{prefix}.identity_conv", width, out, 1)
+            width = out
+    shapes["output.weight"], shapes["output.bias"] = (num_classes, 64), (num_classes,)
+    return shapes
+
+
+@pytest.mark.parametrize(
+    "builder, units, count", [(resnet20_cifar, 3, 278_324), (resnet56_cifar, 9, 861_620)]
+)
+def test_a_pytorchcv_state_dict_loads_strictly(builder, units, count, tmp_path):
+    shapes = pytorchcv_shapes(units)
+    not_parameters = ("running_mean", "running_var", "num_batches_tracked")
+    assert (
+        sum(torch.Size(s).numel() for k, s in shapes.items() if not k.endswith(not_parameters))
+        == count
+    )
+    torch.manual_seed(0)
+    state_dict = {k: torch.randn(s) if s else torch.tensor(7) for k, s in shapes.items()}
+    model = builder()
+    model.load_state_dict(state_dict, strict=True)
+    torch.save(state_dict, tmp_path / "weights.pth")
+    model = load_pretrained(builder(), tmp_path / "weights.pth")
+    key = "features.stage3.unit1.identity_conv.conv.weight"
+    torch.testing.assert_close(model.get_parameter(key), state_dict[key])
+    assert model.features.final_pool.kernel_size == 8
+
+
+def test_load_pretrained_explains_how_to_get_the_weights(tmp_path):
+    with pytest.raises(FileNotFoundError, match="pip install pytorchcv") as error:
+        load_pretrained(resnet56_cifar(), tmp_path / "resnet56.pth")
+    assert 'get_model("resnet56_cifar100", pretrained=True)' in str(error.value)
+    torch.save(resnet20_cifar().state_dict(), tmp_path / "resnet20.pth")
+    with pytest.raises(ValueError, match="do not fit this model"):
+        load_pretrained(resnet56_cifar(), tmp_path / "resnet20.pth")
+    torch.save([1, 2], tmp_path / "list.pth")
+    with pytest.raises(ValueError, match="state dict"):
+        load_pretrained(resnet20_cifar(), tmp_path / "list.pth")
