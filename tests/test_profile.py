@@ -1,6 +1,7 @@
 import pytest
+import torch
 
-from course_lib.profile import resolve_profile
+from course_lib.profile import one_thread_on_cpu, resolve_profile
 
 
 def test_argument_wins_over_environment(monkeypatch, capsys):
@@ -67,3 +68,12 @@ def test_progress_switch(monkeypatch):
     assert show_progress()
     monkeypatch.setenv("COURSE_PROGRESS", "0")
     assert not show_progress()
+
+
+def test_one_thread_on_cpu_sets_one_thread_on_the_cpu_only_and_restores_them():
+    before = torch.get_num_threads()
+    with one_thread_on_cpu(torch.device("cpu")):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with one_thread_on_cpu(torch.device("meta")):  # another device: the threads stay
+        assert torch.get_num_threads() == before
