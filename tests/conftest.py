@@ -4,6 +4,7 @@ Helpers that several test modules need are fixtures here (a fixture may hand out
 a namespace), so that each is written once.
 """
 
+import io
 import math
 import struct
 from pathlib import Path
@@ -159,3 +160,25 @@ def tiny():
     return SimpleNamespace(
         blobs=blobs, Loader=TensorLoader, data=make_data, cnn=small_cnn, config=train_config
     )
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every test ends with no matplotlib figure left open."""
+    yield
+    import sys
+
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+@pytest.fixture
+def is_png():
+    """A function: whether a figure saves as a PNG image."""
+
+    def saves_as_png(fig) -> bool:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        return buffer.getvalue().startswith(b"\x89PNG")
+
+    return saves_as_png

@@ -81,9 +81,10 @@ def test_the_build_ran_every_chapter(book, chapter):
     errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not errors, errors[0].get("evalue")
     assert all(c.get("execution_count") for c in code if c.source.strip()), "a cell did not run"
-    for mine, theirs in zip(stored, ran):
+    for mine, theirs in zip(stored, ran, strict=True):
         if "nbval-check-output" in mine.metadata.get("tags", []):
-            assert _checked_outputs(theirs, True) == _checked_outputs(mine, False), mine.source[:200]
+            found, stored_output = _checked_outputs(theirs, True), _checked_outputs(mine, False)
+            assert found == stored_output, mine.source[:200]
 
 
 def test_pages_are_complete(book):

@@ -12,6 +12,14 @@ from course_lib.models import resnet20_cifar, resnet56_cifar
 from course_lib.models.pretrained import PYTORCHCV, load_pretrained, pytorchcv_resnet
 
 
+def fake_pytorchcv(monkeypatch, get_model) -> None:
+    """Install a stand-in ``pytorchcv.model_provider`` whose ``get_model`` is the one given."""
+    provider = types.ModuleType("pytorchcv.model_provider")
+    provider.get_model = get_model
+    monkeypatch.setitem(sys.modules, "pytorchcv", types.ModuleType("pytorchcv"))
+    monkeypatch.setitem(sys.modules, "pytorchcv.model_provider", provider)
+
+
 def saved(tmp_path, builder, file):
     torch.manual_seed(0)
     model = builder()
@@ -65,10 +73,7 @@ def test_online_weights_come_through_pytorchcv(tmp_path, monkeypatch):
         calls.append((name, pretrained, root))
         return theirs
 
-    provider = types.ModuleType("pytorchcv.model_provider")
-    provider.get_model = get_model
-    monkeypatch.setitem(sys.modules, "pytorchcv", types.ModuleType("pytorchcv"))
-    monkeypatch.setitem(sys.modules, "pytorchcv.model_provider", provider)
+    fake_pytorchcv(monkeypatch, get_model)
     model, pretrained = pytorchcv_resnet("resnet20_cifar100", profile="full", root=tmp_path,
                                          offline=False)  # fmt: skip
     assert pretrained and calls == [("resnet20_cifar100", True, str(tmp_path / "pytorchcv"))]
@@ -86,10 +91,7 @@ def test_a_failed_download_is_announced_in_quick_an_error_in_full(tmp_path, monk
     def get_model(name, pretrained, root):
         raise ConnectionError("no network")
 
-    provider = types.ModuleType("pytorchcv.model_provider")
-    provider.get_model = get_model
-    monkeypatch.setitem(sys.modules, "pytorchcv", types.ModuleType("pytorchcv"))
-    monkeypatch.setitem(sys.modules, "pytorchcv.model_provider", provider)
+    fake_pytorchcv(monkeypatch, get_model)
     _, pretrained = pytorchcv_resnet("resnet20_cifar100", profile="quick", root=tmp_path,
                                      offline=False)  # fmt: skip
     assert not pretrained and "download failed: ConnectionError" in capsys.readouterr().out

@@ -116,13 +116,3 @@ def test_resume_file_of_another_run_is_refused(tmp_path, tiny):
     fit(tiny.cnn(), tiny.data(), tiny.config(resume_file=path))
     with pytest.raises(ValueError, match="lr=0.1 then, 0.05 now"):
         fit(tiny.cnn(), tiny.data(), tiny.config(lr=0.05, resume_file=path))
-
-
-def test_the_former_keyword_checkpoint_still_names_the_resume_file(tmp_path, tiny):
-    path = tmp_path / "run.pt"
-    config = tiny.config(checkpoint=path)
-    assert config.resume_file == path and "checkpoint" not in config.to_dict()
-    fit(tiny.cnn(), tiny.data(), config)
-    assert load_run_state(path)["epoch"] == 2
-    with pytest.raises(ValueError, match="give resume_file only"):
-        tiny.config(checkpoint=path, resume_file=path)

@@ -12,12 +12,6 @@ import pytest  # noqa: E402
 from course_lib.viz import animate, conv_frames  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def test_animation_is_light_html_with_one_png_per_step():
     frames = conv_frames((3, 5), 3, padding=1)
     html = animate(frames, [[1, 0, 2, 3, 1], [3, 2, 0, 7, 0], [0, 6, 1, 1, 4]],

@@ -4,19 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from course_lib.complexity import complexity_profile  # noqa: E402
 from course_lib.models import resnet20_cifar  # noqa: E402
 from course_lib.viz import plot_complexity  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_plot_complexity_draws_one_line_per_epoch_and_marks_batch_norm():

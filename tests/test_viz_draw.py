@@ -11,12 +11,6 @@ import torch  # noqa: E402
 from course_lib.viz import conv_frames, draw_frame  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.mark.parametrize(
     "frames, patches",
     [

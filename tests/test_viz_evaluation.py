@@ -1,8 +1,5 @@
 """Accuracy per class beside a reference, and the confusion matrix."""
 
-import io
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -11,25 +8,13 @@ from course_lib.train import Metrics
 from course_lib.viz import plot_confusion_matrix, plot_per_class_accuracy
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def png_bytes(fig):
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
 def metrics():
     confusion = torch.tensor([[8, 2, 0], [1, 9, 0], [0, 5, 5]])
     per_class = (confusion.diagonal() / confusion.sum(1)).tolist()
     return Metrics(0.5, 22 / 30, per_class, confusion, 30)
 
 
-def test_per_class_accuracy_bars_beside_a_reference():
+def test_per_class_accuracy_bars_beside_a_reference(is_png):
     fig, ax = plot_per_class_accuracy(
         metrics(), classes=["plane", "car", "bird"], reference=[0.7, 0.8, 0.6]
     )
@@ -37,17 +22,17 @@ def test_per_class_accuracy_bars_beside_a_reference():
     assert heights == pytest.approx([0.8, 0.9, 0.5, 0.7, 0.8, 0.6])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["plane", "car", "bird"]
     assert ax.get_ylabel() == "accuracy" and ax.get_xlabel() == "class"
-    assert png_bytes(fig).startswith(b"\x89PNG")
+    assert is_png(fig)
     with pytest.raises(ValueError, match="3 accuracies but 2 class names"):
         plot_per_class_accuracy(metrics(), classes=["plane", "car"])
 
 
-def test_confusion_matrix_rows_are_normalised():
+def test_confusion_matrix_rows_are_normalised(is_png):
     fig, ax = plot_confusion_matrix(metrics(), classes=["plane", "car", "bird"])
     image = ax.images[0].get_array()
     assert np.allclose(image.sum(axis=1), 1) and image[2, 1] == pytest.approx(0.5)
     assert len(ax.texts) == 9 and ax.texts[0].get_text() == "0.80"
-    assert png_bytes(fig).startswith(b"\x89PNG")
+    assert is_png(fig)
     _, ax = plot_confusion_matrix(np.array([[3, 1], [0, 4]]), normalize=False)
     assert ax.texts[1].get_text() == "1"
     with pytest.raises(ValueError, match="square"):

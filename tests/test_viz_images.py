@@ -1,8 +1,5 @@
 """Image grids: un-normalised, titled with labels and predictions; feature maps."""
 
-import io
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -10,19 +7,7 @@ import torch
 from course_lib.viz import plot_feature_maps, plot_images
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def png_bytes(fig):
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-def test_images_are_unnormalised_and_titled():
+def test_images_are_unnormalised_and_titled(is_png):
     mean, std = [0.5, 0.4, 0.3], [0.2, 0.25, 0.3]
     images = torch.rand(5, 3, 6, 6)
     normalised = (images - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
@@ -41,10 +26,10 @@ def test_images_are_unnormalised_and_titled():
     assert np.allclose(shown, images[0].permute(1, 2, 0).numpy(), atol=1e-6)
     assert axes[0].get_title() == "cat" and axes[1].get_title() == "ship\n(true: dog)"
     assert axes[1].title.get_color() == "red"
-    assert png_bytes(fig).startswith(b"\x89PNG")
+    assert is_png(fig)
 
 
-def test_images_grey_uint8_and_mistakes():
+def test_images_grey_uint8_and_mistakes(is_png):
     _, axes = plot_images(torch.full((3, 4, 4), 255, dtype=torch.uint8), max_images=2)
     assert len(axes) == 2 and axes[0].images[0].get_array().max() == 1.0
     with pytest.raises(ValueError, match="C 1 or 3"):
@@ -53,11 +38,11 @@ def test_images_grey_uint8_and_mistakes():
         plot_images(torch.rand(2, 1, 8, 8), mean=[0.5])
 
 
-def test_feature_maps_one_tile_per_channel():
+def test_feature_maps_one_tile_per_channel(is_png):
     maps = torch.randn(1, 40, 7, 7)
     fig, axes = plot_feature_maps(maps, max_channels=12, ncols=4)
     assert len(axes) == 12 and axes[11].get_title() == "11"
     assert np.allclose(axes[3].images[0].get_array(), maps[0, 3].numpy())
-    assert png_bytes(fig).startswith(b"\x89PNG")
+    assert is_png(fig)
     with pytest.raises(ValueError, match=r"\(C, H, W\)"):
         plot_feature_maps(torch.randn(2, 3, 4, 4))

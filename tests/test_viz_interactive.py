@@ -7,18 +7,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from course_lib.viz import interactive as interactive_module  # noqa: E402
 from course_lib.viz import interactive_conv, widgets_available  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_interactive_falls_back_to_the_animation_without_ipywidgets(monkeypatch):

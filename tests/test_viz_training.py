@@ -1,18 +1,9 @@
 """Training curves: one panel per metric, a line per split, runs compared on one axes."""
 
-import io
-
-import matplotlib.pyplot as plt
 import pytest
 
 from course_lib.train import History
 from course_lib.viz import plot_history
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def history(num_epochs=3, test=False):
@@ -26,13 +17,7 @@ def history(num_epochs=3, test=False):
     return History(records)
 
 
-def png_bytes(fig):
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-def test_history_curves_per_split():
+def test_history_curves_per_split(is_png):
     fig, axes = plot_history(history(test=True), metrics=("loss", "accuracy", "lr"))
     assert len(axes) == 3
     loss, accuracy, lr = axes
@@ -42,7 +27,7 @@ def test_history_curves_per_split():
     assert list(lr.lines[0].get_xdata()) == [1, 2, 3]
     assert [ax.get_xlabel() for ax in axes] == ["epoch"] * 3
     assert [ax.get_ylabel() for ax in axes] == ["loss", "accuracy", "learning rate"]
-    assert png_bytes(fig).startswith(b"\x89PNG")
+    assert is_png(fig)
 
 
 def test_history_runs_compared_on_the_same_axes():

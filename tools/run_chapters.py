@@ -51,7 +51,7 @@ def run_chain(paths: list[Path], timeout: int) -> list[tuple[Path, float, str | 
     for path in paths:
         results.append(run(path, timeout))
         if results[-1][2] is not None:
-            results += [(later, 0.0, f"not run: {path} failed") for later in paths[len(results):]]
+            results += [(later, 0.0, f"not run: {path} failed") for later in paths[len(results) :]]
             break
     return results
 

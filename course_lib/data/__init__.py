@@ -33,7 +33,7 @@ from course_lib.data.loaders import Loader, PlainLoader
 from course_lib.data.notice import EditionNotice, edition_notice
 from course_lib.data.resident import DeviceLoader
 from course_lib.data.standins import digits_standin, shapes_standin
-from course_lib.data.transforms import NORMALIZATIONS, Augment, channel_stats
+from course_lib.data.transforms import NORMALIZATIONS, Augment, channel_stats, crop_and_flip, pad
 from course_lib.profile import one_thread_on_cpu
 
 DATASETS = tuple(SPECS)
@@ -50,11 +50,13 @@ __all__ = [
     "Loader",
     "PlainLoader",
     "channel_stats",
+    "crop_and_flip",
     "data_root",
     "digits_standin",
     "edition_notice",
     "load_data",
     "load_images",
     "one_thread_on_cpu",
+    "pad",
     "shapes_standin",
 ]

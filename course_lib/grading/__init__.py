@@ -4,3 +4,7 @@ The grader itself is the separate package ``course_grader`` (``grader/`` in the 
 ``python -m course_grader``); installing ``course_lib`` does not install it.
 ``python -m course_lib.grading`` still runs it, for one release.
 """
+
+from course_lib.grading.calls import Calls, counted, forbidden
+
+__all__ = ["Calls", "counted", "forbidden"]

@@ -13,14 +13,14 @@
 - ``summary``: ``layer_summary`` and ``count_parameters``.
 """
 
-from course_lib.models.cifar import ElexNet, ShallowCNN, elexnet, shallow_cnn
+from course_lib.models.cifar import ELEXNET_VERSIONS, ElexNet, ShallowCNN, elexnet, shallow_cnn
 from course_lib.models.cifar_tricks import example_cnn, trick_cnn
 from course_lib.models.d2l_lenet import init_cnn, lazy_lenet, lenet, modern_lenet
 from course_lib.models.decoder_blocks import DecoderBlock, Unpool
 from course_lib.models.decoders import ResNetDecoder, resnet18_decoder, warm_start
 from course_lib.models.ho_lenet5 import lenet5
 from course_lib.models.imagenet import WeightsNotFoundError, imagenet_categories, imagenet_resnet18
-from course_lib.models.pretrained import load_pretrained, pytorchcv_resnet
+from course_lib.models.pretrained import PYTORCHCV, load_pretrained, pytorchcv_resnet
 from course_lib.models.probes import CHECKPOINTS, checkpoints, encoder_upto
 from course_lib.models.resnet import Residual, resnet18
 from course_lib.models.resnet_cifar import (
@@ -30,11 +30,20 @@ from course_lib.models.resnet_cifar import (
     resnet20_cifar,
     resnet56_cifar,
 )
-from course_lib.models.summary import LayerSummary, count_parameters, layer_summary
-from course_lib.models.vgg import vgg, vgg11, vgg16, vgg19, vgg_block
+from course_lib.models.summary import (
+    LayerSummary,
+    TorchSummary,
+    count_parameters,
+    layer_summary,
+    torchsummary,
+)
+from course_lib.models.vgg import VGG11, vgg, vgg11, vgg16, vgg19, vgg_block
 
 __all__ = [
     "CHECKPOINTS",
+    "ELEXNET_VERSIONS",
+    "PYTORCHCV",
+    "VGG11",
     "BasicBlock",
     "DecoderBlock",
     "ElexNet",
@@ -43,30 +52,32 @@ __all__ = [
     "ResNetDecoder",
     "Residual",
     "ShallowCNN",
+    "TorchSummary",
     "Unpool",
     "WeightsNotFoundError",
     "checkpoints",
+    "count_parameters",
     "elexnet",
     "encoder_upto",
     "example_cnn",
     "imagenet_categories",
     "imagenet_resnet18",
+    "init_cnn",
+    "layer_summary",
+    "lazy_lenet",
+    "lenet",
     "lenet5",
     "load_pretrained",
+    "modern_lenet",
     "pytorchcv_resnet",
+    "resnet18",
     "resnet18_cifar",
     "resnet18_decoder",
     "resnet20_cifar",
     "resnet56_cifar",
     "shallow_cnn",
+    "torchsummary",
     "trick_cnn",
-    "count_parameters",
-    "init_cnn",
-    "layer_summary",
-    "lazy_lenet",
-    "lenet",
-    "modern_lenet",
-    "resnet18",
     "vgg",
     "vgg11",
     "vgg16",

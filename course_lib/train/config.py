@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import InitVar, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -58,8 +58,6 @@ class TrainConfig:
         eval_test: evaluate the test split after every epoch as well.
         progress: show a progress bar per epoch.
         log_every: refresh the progress bar's loss and accuracy every this many steps.
-        checkpoint: the former name of ``resume_file``, still accepted (not stored: read
-            ``resume_file``).
 
     Example:
         >>> TrainConfig(num_epochs=10, lr=0.1, optimizer="sgd", momentum=0.9).schedule
@@ -96,13 +94,8 @@ class TrainConfig:
     eval_test: bool = False
     progress: bool = True
     log_every: int = 25
-    checkpoint: InitVar[str | os.PathLike | None] = None
 
-    def __post_init__(self, checkpoint: str | os.PathLike | None) -> None:
-        if checkpoint is not None:
-            if self.resume_file is not None:
-                raise ValueError("give resume_file only (checkpoint is its former name)")
-            self.resume_file = checkpoint
+    def __post_init__(self) -> None:
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         _choice("schedule", self.schedule, SCHEDULES)
         _choice("precision", self.precision, PRECISIONS)

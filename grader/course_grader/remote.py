@@ -307,7 +307,7 @@ def _sandboxed(pid: str) -> bool:
     """Whether process ``pid`` lives in a pid namespace below this process's."""
     try:
         with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as handle:
-            line = next((l for l in handle if l.startswith("NSpid:")), "")
+            line = next((row for row in handle if row.startswith("NSpid:")), "")
     except OSError:
         return False
     return len(line.split()) > 2
