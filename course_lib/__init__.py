@@ -25,7 +25,7 @@ them (a chapter never needs to know the files behind it):
   ``resnet18``, ``Residual``, ``shallow_cnn``, ``elexnet``, ``example_cnn``, ``trick_cnn``, the
   CIFAR ResNets, decoders and pretrained weights (``resnet18_cifar``, ``resnet18_decoder``,
   ``checkpoints``, ``imagenet_resnet18``, ``pytorchcv_resnet``, ...), ``count_parameters``,
-  ``layer_summary``, ``torchsummary``.
+  ``layer_summary``, ``layer_macs``, ``torchsummary``.
 - training: ``TrainConfig``, ``fit``, ``evaluate``, ``load_weights``, ``choose_device``, the
   decoders' ``fit_decoders``, ``evaluate_decoders``, ``reconstruct``, ``save_decoders``.
 - plots and visualisations: ``plot_history``, ``plot_images``, ``plot_confusion_matrix``,
@@ -105,6 +105,7 @@ _EXPORTS = {
     "imagenet_resnet18": "course_lib.models",
     "init_cnn": "course_lib.models",
     "is_smoke": "course_lib.profile",
+    "layer_macs": "course_lib.models",
     "layer_summary": "course_lib.models",
     "lenet": "course_lib.models",
     "lenet5": "course_lib.models",

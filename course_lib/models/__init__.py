@@ -10,7 +10,7 @@
 - ``imagenet``: torchvision's ImageNet ResNet-18;
 - ``probes``: the decoder thesis's checkpoints, the layers whose outputs it reads;
 - ``decoder_blocks``, ``decoders``: the decoders that rebuild an image from a checkpoint;
-- ``summary``: ``layer_summary`` and ``count_parameters``.
+- ``summary``: ``layer_summary``, ``layer_macs`` and ``count_parameters``.
 """
 
 from course_lib.models.cifar import ELEXNET_VERSIONS, ElexNet, ShallowCNN, elexnet, shallow_cnn
@@ -34,6 +34,7 @@ from course_lib.models.summary import (
     LayerSummary,
     TorchSummary,
     count_parameters,
+    layer_macs,
     layer_summary,
     torchsummary,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "imagenet_categories",
     "imagenet_resnet18",
     "init_cnn",
+    "layer_macs",
     "layer_summary",
     "lazy_lenet",
     "lenet",

@@ -91,6 +91,34 @@ class LayerSummary:
         )
 
 
+def layer_macs(summary: LayerSummary) -> list[tuple[str, str, int, int]]:
+    """Multiply-adds of one forward pass of one image, per convolution and linear layer.
+
+    A convolution's output ``(1, C_o, H_o, W_o)`` has ``C_o`` biases, and each of its
+    ``params - C_o`` weights takes part in one multiply-add per output position; a linear
+    layer's weights take part once. Other layers (activations, pooling) are left out.
+
+    Args:
+        summary: the ``layer_summary`` of the model, for a batch of one image, ``depth=None``.
+
+    Returns:
+        ``(name, kind, parameters, multiply-adds)`` per convolution and linear layer, in order.
+
+    Example:
+        >>> from torch import nn
+        >>> net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(8, 3))
+        >>> layer_macs(layer_summary(net, (1, 1, 4, 4), depth=None))
+        [('0', 'Conv2d', 20, 72), ('2', 'Linear', 27, 24)]
+    """
+    rows = []
+    for name, kind, shape, params in summary.rows:
+        if kind == "Conv2d":
+            rows.append((name, kind, params, (params - shape[1]) * shape[2] * shape[3]))
+        elif kind == "Linear":
+            rows.append((name, kind, params, params - shape[-1]))
+    return rows
+
+
 def _first_shape(output) -> tuple[int, ...] | None:
     """The shape of a module's output, or of the first tensor in a tuple, list or dict output."""
     if isinstance(output, torch.Tensor):
