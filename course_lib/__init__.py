@@ -29,7 +29,7 @@ them (a chapter never needs to know the files behind it):
 - training: ``TrainConfig``, ``fit``, ``evaluate``, ``load_weights``, ``choose_device``, the
   decoders' ``fit_decoders``, ``evaluate_decoders``, ``reconstruct``, ``save_decoders``.
 - plots and visualisations: ``plot_history``, ``plot_images``, ``plot_confusion_matrix``,
-  ``plot_per_class_accuracy``, ``plot_feature_maps``, ``plot_complexity``,
+  ``plot_per_class_accuracy``, ``plot_predictions``, ``plot_feature_maps``, ``plot_complexity``,
   ``plot_image_table``, ``plot_logit_pairs``; ``viz``, the module of convolution, pooling and
   transposed convolution step by step and of receptive fields.
 - scorecard and findings: ``Scorecard``, ``reference``, and the rules that judge a document's
@@ -129,6 +129,7 @@ _EXPORTS = {
     "plot_images": "course_lib.viz",
     "plot_logit_pairs": "course_lib.viz",
     "plot_per_class_accuracy": "course_lib.viz",
+    "plot_predictions": "course_lib.viz",
     "pytorchcv_resnet": "course_lib.models",
     "reconstruct": "course_lib.train",
     "reconstruction_accuracy_falls_above_chance": "course_lib.findings",

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.viz import plot_feature_maps, plot_images
+from course_lib.viz import plot_feature_maps, plot_images, plot_predictions
 
 
 def test_images_are_unnormalised_and_titled(is_png):
@@ -46,3 +46,14 @@ def test_feature_maps_one_tile_per_channel(is_png):
     assert is_png(fig)
     with pytest.raises(ValueError, match=r"\(C, H, W\)"):
         plot_feature_maps(torch.randn(2, 3, 4, 4))
+
+
+def test_predictions_are_the_models_on_the_first_images(is_png):
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 3)).train()
+    X, y = torch.rand(20, 1, 8, 8), torch.randint(0, 3, (20,))
+    fig, axes = plot_predictions(net, [(X, y)], classes=["a", "b", "c"], n=5)
+    expected = net(X[:5]).argmax(dim=1).tolist()
+    assert not net.training and len(axes) == 5
+    assert [ax.get_title().split("\n")[0] for ax in axes] == ["abc"[k] for k in expected]
+    assert is_png(fig)

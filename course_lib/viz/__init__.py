@@ -4,8 +4,9 @@ training.
 - ``training``: ``plot_history``, the curves of what ``fit`` recorded;
 - ``evaluation``: ``plot_per_class_accuracy`` and ``plot_confusion_matrix``, what ``evaluate``
   measured;
-- ``images``: ``plot_images``, a batch titled with labels and predictions, and
-  ``plot_feature_maps``, the channels of one layer's output;
+- ``images``: ``plot_images``, a batch titled with labels and predictions, ``plot_predictions``,
+  a model's predictions on a loader's first images, and ``plot_feature_maps``, the channels of
+  one layer's output;
 - ``complexity``: ``plot_complexity``, Ho's figure of the complexity at every layer position;
 - ``reconstructions``: ``plot_image_table`` and ``plot_logit_pairs``, what decoders rebuild;
 - ``frames``, ``draw``, ``animation``, ``interactive``: ``conv_frames`` computes the steps of a
@@ -26,7 +27,7 @@ from course_lib.viz.complexity import plot_complexity
 from course_lib.viz.draw import draw_frame
 from course_lib.viz.evaluation import plot_confusion_matrix, plot_per_class_accuracy
 from course_lib.viz.frames import Frame, Frames, conv_frames, frame_output, replay
-from course_lib.viz.images import plot_feature_maps, plot_images
+from course_lib.viz.images import plot_feature_maps, plot_images, plot_predictions
 from course_lib.viz.interactive import interactive_conv, widgets_available
 from course_lib.viz.receptive_field import ReceptiveField, draw_receptive_field, receptive_field
 from course_lib.viz.reconstructions import plot_image_table, plot_logit_pairs
@@ -48,6 +49,7 @@ __all__ = [
     "plot_history",
     "plot_image_table",
     "plot_images",
+    "plot_predictions",
     "plot_logit_pairs",
     "plot_per_class_accuracy",
     "receptive_field",

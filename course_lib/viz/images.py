@@ -89,6 +89,40 @@ def plot_images(
     return fig, axes[: len(X)]
 
 
+def plot_predictions(
+    model: torch.nn.Module,
+    loader,
+    classes: Sequence[str] | None = None,
+    n: int = 16,
+    **kwargs,
+) -> tuple[Figure, np.ndarray]:
+    """Show the first ``n`` images of a loader's first batch with the model's predictions.
+
+    Args:
+        model: a classifier, ``(N, C, H, W) -> (N, num_classes)``; run in evaluation mode on
+            the device of its parameters.
+        loader: yields ``(X, y)`` batches, ``X`` ``(N, C, H, W)``.
+        classes: class names, indexed by label.
+        n: how many images.
+        **kwargs: passed on to :func:`plot_images` (``ncols``, ``mean``, ``std``).
+
+    Returns:
+        ``(fig, axes)`` as :func:`plot_images`; a wrong prediction is titled in red.
+
+    Example:
+        >>> net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 2))
+        >>> batches = [(torch.rand(4, 1, 8, 8), torch.tensor([0, 1, 0, 1]))]
+        >>> fig, axes = plot_predictions(net, batches)
+        >>> len(axes)
+        4
+    """
+    X, y = next(iter(loader))
+    X, y = X[:n], y[:n]
+    with torch.no_grad():
+        predictions = model.eval()(X.to(next(model.parameters()).device)).argmax(dim=1)
+    return plot_images(X, labels=y, predictions=predictions, classes=classes, **kwargs)
+
+
 def plot_feature_maps(
     feature_maps: torch.Tensor,
     max_channels: int = 32,
