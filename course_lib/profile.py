@@ -56,6 +56,18 @@ def data_root(root: str | Path | None = None) -> Path:
     return Path(cache) / "course_lib" / "data"
 
 
+def shown_path(path: str | Path) -> str:
+    """``path`` as a message shows it: the home folder written ``~``, so that a page built on one
+    machine does not show that machine's user.
+
+    Example:
+        >>> shown_path(Path.home() / ".cache" / "x") == "~/.cache/x"
+        True
+    """
+    path, home = Path(path), Path.home()
+    return "~/" + str(path.relative_to(home)) if path.is_relative_to(home) else str(path)
+
+
 def is_offline(offline: bool | None = None) -> bool:
     """True when downloads are forbidden: ``offline``, else ``COURSE_OFFLINE`` set to 1/true/yes."""
     if offline is not None:

@@ -77,3 +77,12 @@ def test_one_thread_on_cpu_sets_one_thread_on_the_cpu_only_and_restores_them():
     assert torch.get_num_threads() == before
     with one_thread_on_cpu(torch.device("meta")):  # another device: the threads stay
         assert torch.get_num_threads() == before
+
+
+def test_messages_show_the_home_folder_as_a_tilde(tmp_path):
+    from pathlib import Path
+
+    from course_lib.profile import shown_path
+
+    assert shown_path(Path.home() / ".cache" / "course_lib") == "~/.cache/course_lib"
+    assert shown_path(tmp_path) == str(tmp_path)  # not under the home folder: as it is

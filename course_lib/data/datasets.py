@@ -24,7 +24,14 @@ from course_lib.data.standins import (
     shapes_standin,
 )
 from course_lib.data.transforms import Augment, resize_images
-from course_lib.profile import SMOKE_IMAGES, check_profile, data_root, is_offline, is_smoke
+from course_lib.profile import (
+    SMOKE_IMAGES,
+    check_profile,
+    data_root,
+    is_offline,
+    is_smoke,
+    shown_path,
+)
 
 STANDIN_SIZES = {"train": 2000, "test": 500}  # a stand-in's default number of images per split
 DOWNLOAD_TIMEOUT_S = 60  # a download that hears nothing for this long has failed
@@ -224,7 +231,7 @@ def load_split(
         return images, labels, classes, None
     except (RuntimeError, OSError) as error:
         if offline:
-            reason = f"offline, and no usable files under {root}"
+            reason = f"offline, and no usable files under {shown_path(root)}"
         else:
             reason = f"download failed: {_first_line(error)}"
         if profile == "full" and not is_smoke():

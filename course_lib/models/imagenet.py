@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from course_lib.profile import check_profile, is_offline, is_smoke
+from course_lib.profile import check_profile, is_offline, is_smoke, shown_path
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -58,16 +58,17 @@ def _load_state_dict(path: Path | None, offline: bool) -> tuple[dict | None, str
         return torch.load(path, map_location="cpu", weights_only=True), f"loaded from {path}"
     cached = default_weights_path()
     if cached.is_file():
-        return torch.load(cached, map_location="cpu", weights_only=True), f"loaded from {cached}"
+        state_dict = torch.load(cached, map_location="cpu", weights_only=True)
+        return state_dict, f"loaded from {shown_path(cached)}"
     if offline:
-        return None, f"offline (COURSE_OFFLINE is set) and no file at {cached}"
+        return None, f"offline (COURSE_OFFLINE is set) and no file at {shown_path(cached)}"
     try:
         state_dict = torch.hub.load_state_dict_from_url(
             _weights().url, map_location="cpu", progress=False, file_name=cached.name
         )
     except (OSError, RuntimeError) as error:  # URLError is an OSError; a bad hash a RuntimeError
         return None, f"the download from {_weights().url} failed ({error})"
-    return state_dict, f"downloaded to {cached}"
+    return state_dict, f"downloaded to {shown_path(cached)}"
 
 
 def imagenet_resnet18(
