@@ -9,6 +9,7 @@ import torch.nn as nn
 import torchvision
 
 from course_lib.data import (
+    clothing_standin,
     digits_standin,
     load_data,
     shapes_standin,
@@ -25,9 +26,9 @@ def test_quick_offline_announces_the_standin(capsys):
     assert data.standin and "stand-in" in data.description
 
 
-def test_fashion_mnist_standin_says_it_is_digits(capsys):
+def test_fashion_mnist_standin_says_it_is_drawn_garments(capsys):
     data = load_data("fashion_mnist", profile="quick", batch_size=32, train_size=64, test_size=0)
-    assert "digits, not clothing" in capsys.readouterr().out
+    assert "drawn silhouettes of the ten garments, not photographs" in capsys.readouterr().out
     assert data.classes == torchvision.datasets.FashionMNIST.classes and data.image_size == (28, 28)
 
 
@@ -42,6 +43,26 @@ def test_standins_are_balanced_and_splits_differ():
         torch.bincount(labels, minlength=100).tolist() == [3] * 100 and images.dtype == torch.uint8
     )
     assert not torch.equal(shapes_standin(10)[0], shapes_standin(10, train=False)[0])
+    garments, garment_labels = clothing_standin(300)
+    assert torch.bincount(garment_labels, minlength=10).tolist() == [30] * 10
+    assert garments.shape == (300, 1, 28, 28) and garments.dtype == torch.uint8
+    assert not torch.equal(clothing_standin(10)[0], clothing_standin(10, train=False)[0])
+
+
+def test_clothing_standin_looks_like_fashion_mnist():
+    """Light garments centred on black, each class its own silhouette, at any frame size."""
+    images, labels = clothing_standin(1000)
+    pixels = images.float() / 255
+    assert 0.15 < pixels.mean() < 0.35  # Fashion-MNIST's mean pixel is 0.29
+    assert pixels[:, :, 0].mean() < 0.01 and pixels[:, :, :, 0].mean() < 0.01  # black borders
+    ink = (pixels > 0.1).float()
+    mean_masks = torch.stack([ink[labels == c].mean(0) for c in range(10)])  # (10, 1, 28, 28)
+    distance = torch.cdist(mean_masks.flatten(1), mean_masks.flatten(1))
+    assert distance[~torch.eye(10, dtype=torch.bool)].min() > 1.0  # no two classes alike
+    trousers, tops = mean_masks[1, 0], mean_masks[0, 0]
+    assert trousers[22, 13:15].mean() < trousers[22, 9] / 2  # two legs with a gap between them
+    assert tops[6, 2:5].mean() > 0.15 > tops[20, 2:5].mean()  # short sleeves, nothing below
+    assert clothing_standin(4, size=56)[0].shape == (4, 1, 56, 56)
 
 
 def tiny_cnn(in_channels: int, num_classes: int) -> nn.Module:

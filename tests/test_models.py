@@ -11,15 +11,15 @@ from course_lib.models.vgg import VGG11, VGG16, VGG19, vgg, vgg11, vgg16, vgg19
 from course_lib.scorecard import reference
 
 
-def d2l_style_vgg(arch):
-    """VGG as d2l writes it, with lazy layers: an independent count for the tests."""
+def d2l_style_vgg(arch, width=4096):
+    """VGG as d2l writes it (``width`` 4096), with lazy layers: an independent count for the tests."""
     blocks = []
     for num_convs, channels in arch:
         layers = []
         for _ in range(num_convs):
             layers += [nn.LazyConv2d(channels, 3, padding=1), nn.ReLU()]
         blocks.append(nn.Sequential(*layers, nn.MaxPool2d(2, 2)))
-    head = [nn.Flatten(), nn.LazyLinear(4096), nn.ReLU(), nn.LazyLinear(4096), nn.ReLU()]
+    head = [nn.Flatten(), nn.LazyLinear(width), nn.ReLU(), nn.LazyLinear(width), nn.ReLU()]
     head.append(nn.LazyLinear(10))
     return nn.Sequential(*blocks, *head)
 
@@ -40,6 +40,11 @@ MODELS = {
         lambda: vgg(SMALL_VGG, image_size=32),
         (2, 1, 32, 32),
         lambda: lazy_count(d2l_style_vgg(SMALL_VGG), (1, 1, 32, 32)),
+    ),
+    "vgg_small_32_narrow_classifier": (  # the VGG chapter's quick network
+        lambda: vgg(SMALL_VGG, image_size=32, classifier_width=512),
+        (2, 1, 32, 32),
+        lambda: lazy_count(d2l_style_vgg(SMALL_VGG, width=512), (1, 1, 32, 32)),
     ),
     "resnet18": (resnet18, (2, 1, 96, 96), None),
 }

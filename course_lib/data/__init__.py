@@ -32,7 +32,7 @@ from course_lib.data.datasets import (
 from course_lib.data.loaders import Loader, PlainLoader
 from course_lib.data.notice import EditionNotice, edition_notice
 from course_lib.data.resident import DeviceLoader
-from course_lib.data.standins import digits_standin, shapes_standin
+from course_lib.data.standins import clothing_standin, digits_standin, shapes_standin
 from course_lib.data.transforms import NORMALIZATIONS, Augment, channel_stats, crop_and_flip, pad
 from course_lib.profile import one_thread_on_cpu
 
@@ -52,6 +52,7 @@ __all__ = [
     "channel_stats",
     "crop_and_flip",
     "data_root",
+    "clothing_standin",
     "digits_standin",
     "edition_notice",
     "load_data",

@@ -20,6 +20,7 @@ import torch
 from course_lib.data.standins import (
     CIFAR10_CLASSES,
     CIFAR100_CLASSES,
+    clothing_standin,
     digits_standin,
     shapes_standin,
 )
@@ -59,7 +60,7 @@ class DatasetSpec:
     def standin_kind(self) -> str:
         """What replaces this dataset when it cannot be loaded."""
         if self.name == "fashion_mnist":
-            return "scikit-learn's handwritten digits (8x8, upscaled; digits, not clothing)"
+            return "drawn silhouettes of the ten garments, not photographs"
         if self.in_channels == 1:
             return "scikit-learn's handwritten digits (8x8, upscaled)"
         return "synthetic class-structured 32x32 colour images"
@@ -172,7 +173,9 @@ def make_standin(
         ((4, 3, 32, 32), 100)
     """
     n = STANDIN_SIZES["train" if train else "test"] if n is None else n
-    if spec.in_channels == 1:
+    if spec.name == "fashion_mnist":
+        images, labels = clothing_standin(n, train=train, size=spec.native_size)
+    elif spec.in_channels == 1:
         images, labels = digits_standin(n, train=train, size=spec.native_size)
     else:
         images, labels = shapes_standin(n, spec.num_classes, train=train)

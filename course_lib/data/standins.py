@@ -4,6 +4,9 @@
   8x8 pixels), upscaled to a 20x20 box inside a 28x28 frame as MNIST's digits are, at a random
   offset of up to 2 pixels. The digits are split once into a training pool (1,437) and a test
   pool (360) that share no image.
+- Fashion-MNIST-like sets: synthetic 28x28 silhouettes of the ten garments (a T-shirt with short
+  sleeves, trousers with two legs, a dress that widens, a bag with a handle, ...), drawn light on
+  black at a random size, stretch, tilt and offset, in a random tone with stripes or grain.
 - CIFAR-like sets: synthetic 32x32 colour images. Each class is a shape (disc, square,
   triangle, ...) drawn at a random position and size, in a colour typical of its class, on a
   noisy background; for CIFAR-100 the class is one of 10 shapes times one of 10 colour families.
@@ -87,6 +90,134 @@ def digits_standin(
 
         frames = resize(frames, [size, size], antialias=True)
     return frames, pool_labels[picks]
+
+
+# Garment outlines, one entry per Fashion-MNIST class, in the order of its labels: polygons whose
+# union is the garment and polygons cut out of it (slits, buttons, a handle's opening). Coordinates
+# (x right, y down) lie in [-1, 1]; the frame shows [-1.15, 1.15].
+_Polygon = tuple[tuple[float, float], ...]
+_GARMENTS: tuple[tuple[tuple[_Polygon, ...], tuple[_Polygon, ...]], ...] = (
+    (  # T-shirt/top: short sleeves
+        (((-0.3, -0.92), (-0.12, -0.8), (0.12, -0.8), (0.3, -0.92), (0.95, -0.62), (1.0, -0.18),
+          (0.62, -0.12), (0.62, 0.95), (-0.62, 0.95), (-0.62, -0.12), (-1.0, -0.18),
+          (-0.95, -0.62)),),
+        (),
+    ),
+    (  # Trouser: two legs
+        (((-0.48, -0.95), (0.48, -0.95), (0.55, 0.95), (0.16, 0.95), (0.0, -0.3), (-0.16, 0.95),
+          (-0.55, 0.95)),),
+        (),
+    ),
+    (  # Pullover: long sleeves held away from the body
+        (((-0.28, -0.92), (0.0, -0.78), (0.28, -0.92), (0.62, -0.85), (1.0, 0.8), (0.74, 0.88),
+          (0.5, -0.1), (0.5, 0.92), (-0.5, 0.92), (-0.5, -0.1), (-0.74, 0.88), (-1.0, 0.8),
+          (-0.62, -0.85)),),
+        (),
+    ),
+    (  # Dress: narrow top, wide hem
+        (((-0.24, -0.95), (-0.1, -0.95), (0.0, -0.84), (0.1, -0.95), (0.24, -0.95), (0.3, -0.35),
+          (0.22, -0.18), (0.75, 0.95), (-0.75, 0.95), (-0.22, -0.18), (-0.3, -0.35)),),
+        (),
+    ),
+    (  # Coat: long, wide, sleeves along the body, open down the front
+        (((-0.32, -0.96), (0.32, -0.96), (0.76, -0.84), (0.97, 0.95), (0.7, 0.95), (0.62, -0.2),
+          (0.62, 0.97), (-0.62, 0.97), (-0.62, -0.2), (-0.7, 0.95), (-0.97, 0.95),
+          (-0.76, -0.84)),),
+        (((-0.06, -0.75), (0.06, -0.75), (0.06, 0.97), (-0.06, 0.97)),),
+    ),
+    (  # Sandal: a sole and crossing straps
+        (((-0.95, 0.32), (0.95, 0.22), (0.95, 0.46), (-0.95, 0.56)),
+         ((-0.75, 0.35), (-0.55, 0.35), (0.15, -0.3), (-0.05, -0.3)),
+         ((0.15, 0.3), (0.35, 0.3), (-0.25, -0.3), (-0.45, -0.3)),
+         ((-0.5, -0.32), (0.55, -0.32), (0.55, -0.16), (-0.5, -0.16)),
+         ((0.55, 0.28), (0.75, 0.28), (0.7, -0.05), (0.5, -0.05))),
+        (),
+    ),
+    (  # Shirt: collar cut deep, long sleeves, buttons
+        (((-0.3, -0.95), (0.0, -0.55), (0.3, -0.95), (0.7, -0.8), (0.92, 0.85), (0.7, 0.9),
+          (0.55, -0.1), (0.55, 0.95), (-0.55, 0.95), (-0.55, -0.1), (-0.7, 0.9), (-0.92, 0.85),
+          (-0.7, -0.8)),),
+        tuple(((-0.08, y - 0.08), (0.08, y - 0.08), (0.08, y + 0.08), (-0.08, y + 0.08))
+              for y in (-0.3, 0.05, 0.4, 0.75)),
+    ),
+    (  # Sneaker: low, toe to the right, a dark line above the sole
+        (((-0.95, 0.55), (0.95, 0.55), (0.97, 0.28), (0.35, 0.08), (0.05, -0.22), (-0.35, -0.3),
+          (-0.5, -0.15), (-0.95, -0.2)),),
+        (((-0.95, 0.34), (0.95, 0.34), (0.95, 0.42), (-0.95, 0.42)),),
+    ),
+    (  # Bag: a body and a handle with an opening
+        (((-0.85, -0.35), (0.85, -0.35), (0.92, 0.9), (-0.92, 0.9)),
+         ((-0.52, -0.34), (-0.4, -0.88), (0.4, -0.88), (0.52, -0.34))),
+        (((-0.32, -0.34), (-0.24, -0.7), (0.24, -0.7), (0.32, -0.34)),),
+    ),
+    (  # Ankle boot: a shaft and a foot
+        (((-0.6, -0.95), (0.2, -0.95), (0.2, 0.12), (0.88, 0.34), (0.97, 0.82), (-0.62, 0.82)),),
+        (((-0.62, 0.62), (0.97, 0.62), (0.97, 0.68), (-0.62, 0.68)),),
+    ),
+)  # fmt: skip
+
+
+def _inside(polygon: _Polygon, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Whether each point ``(x, y)`` lies inside ``polygon`` (even-odd rule)."""
+    inside = torch.zeros_like(x, dtype=torch.bool)
+    for (x1, y1), (x2, y2) in zip(polygon, polygon[1:] + polygon[:1], strict=True):
+        if y1 == y2:
+            continue
+        crosses = (y1 > y) != (y2 > y)
+        inside ^= crosses & (x < x1 + (y - y1) * (x2 - x1) / (y2 - y1))
+    return inside
+
+
+def clothing_standin(
+    n: int, *, train: bool = True, size: int = 28, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Synthetic garment silhouettes shaped like Fashion-MNIST, one of its ten classes each.
+
+    Args:
+        n: number of images; classes are balanced (to within one image).
+        train: the training or the test split (different random images).
+        size: the frame's side (28 as Fashion-MNIST).
+        seed: generation seed.
+
+    Returns:
+        ``(images, labels)``: uint8 ``(n, 1, size, size)`` light garments on black, int64 ``(n,)``.
+
+    Example:
+        >>> images, labels = clothing_standin(20)
+        >>> tuple(images.shape), images.dtype, sorted(set(labels.tolist())) == list(range(10))
+        ((20, 1, 28, 28), torch.uint8, True)
+    """
+    generator = _generator(seed, train)
+    labels = (torch.arange(n) % 10)[torch.randperm(n, generator=generator)]
+    rand = torch.rand(n, 9, generator=generator)
+    scale_x, scale_y = 0.78 + 0.22 * rand[:, 0], 0.82 + 0.18 * rand[:, 1]
+    angle = (rand[:, 2] - 0.5) * math.radians(16)
+    shift_x, shift_y = (rand[:, 3] - 0.5) * 0.2, (rand[:, 4] - 0.5) * 0.2
+    grid = (torch.arange(2 * size, dtype=torch.float32) + 0.5) / size - 1  # 2x supersampled
+    grid = grid * 1.15
+    cos, sin = angle.cos()[:, None, None], angle.sin()[:, None, None]
+    gx = grid[None, None, :] - shift_x[:, None, None]  # (n, 1, 2 size)
+    gy = grid[None, :, None] - shift_y[:, None, None]  # (n, 2 size, 1)
+    x = (cos * gx + sin * gy) / scale_x[:, None, None]  # (n, 2 size, 2 size): garment frame
+    y = (cos * gy - sin * gx) / scale_y[:, None, None]
+    mask = torch.zeros(n, 2 * size, 2 * size, dtype=torch.bool)
+    for label, (solids, holes) in enumerate(_GARMENTS):
+        chosen = labels == label
+        xs, ys = x[chosen], y[chosen]
+        garment = torch.zeros_like(xs, dtype=torch.bool)
+        for polygon in solids:
+            garment |= _inside(polygon, xs, ys)
+        for polygon in holes:
+            garment &= ~_inside(polygon, xs, ys)
+        mask[chosen] = garment
+    tone = 0.5 + 0.5 * rand[:, 5, None, None]  # (n, 1, 1)
+    period = 0.25 + 0.35 * rand[:, 6, None, None]  # stripe period, in garment units
+    stripes = torch.where(rand[:, 7, None, None] < 0.5, y, x)
+    pattern = 1 - 0.35 * (rand[:, 8, None, None] > 0.6) * (torch.sin(stripes / period * 6.283) > 0)
+    grain = 1 - 0.25 * torch.rand(n, 2 * size, 2 * size, generator=generator)
+    image = mask * tone * pattern * grain  # (n, 2 size, 2 size) in [0, 1]
+    image = F.avg_pool2d(image[:, None], 2)  # (n, 1, size, size)
+    return (image * 255).round().to(torch.uint8), labels
 
 
 def _shape_masks(shape: int, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

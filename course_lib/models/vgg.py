@@ -38,6 +38,7 @@ def vgg(
     num_classes: int = 10,
     in_channels: int = 1,
     image_size: int = 224,
+    classifier_width: int = 4096,
 ) -> nn.Sequential:
     """A VGG network: one block per ``(num_convs, out_channels)`` of ``arch``, then the classifier.
 
@@ -46,16 +47,19 @@ def vgg(
         num_classes: number of outputs (logits).
         in_channels: channels of the input images.
         image_size: height and width of the inputs; must stay >= 1 after all the halvings.
+        classifier_width: units of the two hidden linear layers (4096 in VGG).
 
     Returns:
-        An ``nn.Sequential`` of the blocks, ``Flatten`` and three linear layers (4096, 4096,
-        num_classes) with ReLU and dropout 0.5, mapping (N, in_channels, image_size, image_size)
+        An ``nn.Sequential`` of the blocks, ``Flatten`` and three linear layers
+        (classifier_width, classifier_width, num_classes) with ReLU and dropout 0.5, mapping (N, in_channels, image_size, image_size)
         to (N, num_classes).
 
     Example:
         >>> model = vgg(((1, 16), (1, 32)), image_size=32)
-        >>> model[2]
-        Flatten(start_dim=1, end_dim=-1)
+        >>> model[2], model[3]
+        (Flatten(start_dim=1, end_dim=-1), Linear(in_features=2048, out_features=4096, bias=True))
+        >>> vgg(((1, 16), (1, 32)), image_size=32, classifier_width=512)[3].out_features
+        512
     """
     side = image_size >> len(arch)
     if side < 1 or image_size % (2 ** len(arch)):
@@ -70,9 +74,9 @@ def vgg(
     model = nn.Sequential(
         *blocks,
         nn.Flatten(),
-        nn.Linear(channels * side * side, 4096), nn.ReLU(), nn.Dropout(0.5),
-        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
-        nn.Linear(4096, num_classes),
+        nn.Linear(channels * side * side, classifier_width), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(classifier_width, classifier_width), nn.ReLU(), nn.Dropout(0.5),
+        nn.Linear(classifier_width, num_classes),
     )  # fmt: skip
     model.apply(init_cnn)
     return model
