@@ -12,7 +12,7 @@ from course_lib.scorecard import reference
 
 
 def d2l_style_vgg(arch, width=4096):
-    """VGG as d2l writes it (``width`` 4096), with lazy layers: an independent count for the tests."""
+    """VGG as d2l writes it (``width`` 4096), with lazy layers: an independent count."""
     blocks = []
     for num_convs, channels in arch:
         layers = []

@@ -193,8 +193,8 @@ def clothing_standin(
     scale_x, scale_y = 0.78 + 0.22 * rand[:, 0], 0.82 + 0.18 * rand[:, 1]
     angle = (rand[:, 2] - 0.5) * math.radians(16)
     shift_x, shift_y = (rand[:, 3] - 0.5) * 0.2, (rand[:, 4] - 0.5) * 0.2
-    grid = (torch.arange(2 * size, dtype=torch.float32) + 0.5) / size - 1  # 2x supersampled
-    grid = grid * 1.15
+    pixels = torch.arange(2 * size, dtype=torch.float32) + 0.5  # 2x supersampled
+    grid = 1.15 * (pixels / size - 1)  # the frame's coordinates, in garment units
     cos, sin = angle.cos()[:, None, None], angle.sin()[:, None, None]
     gx = grid[None, None, :] - shift_x[:, None, None]  # (n, 1, 2 size)
     gy = grid[None, :, None] - shift_y[:, None, None]  # (n, 2 size, 1)
@@ -213,7 +213,8 @@ def clothing_standin(
     tone = 0.5 + 0.5 * rand[:, 5, None, None]  # (n, 1, 1)
     period = 0.25 + 0.35 * rand[:, 6, None, None]  # stripe period, in garment units
     stripes = torch.where(rand[:, 7, None, None] < 0.5, y, x)
-    pattern = 1 - 0.35 * (rand[:, 8, None, None] > 0.6) * (torch.sin(stripes / period * 6.283) > 0)
+    striped = rand[:, 8, None, None] > 0.6
+    pattern = 1 - 0.35 * striped * (torch.sin(stripes / period * math.tau) > 0)
     grain = 1 - 0.25 * torch.rand(n, 2 * size, 2 * size, generator=generator)
     image = mask * tone * pattern * grain  # (n, 2 size, 2 size) in [0, 1]
     image = F.avg_pool2d(image[:, None], 2)  # (n, 1, size, size)

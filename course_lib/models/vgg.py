@@ -51,7 +51,8 @@ def vgg(
 
     Returns:
         An ``nn.Sequential`` of the blocks, ``Flatten`` and three linear layers
-        (classifier_width, classifier_width, num_classes) with ReLU and dropout 0.5, mapping (N, in_channels, image_size, image_size)
+        (classifier_width, classifier_width, num_classes) with ReLU and dropout 0.5, mapping
+        (N, in_channels, image_size, image_size)
         to (N, num_classes).
 
     Example:
